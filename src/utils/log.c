@@ -132,7 +132,9 @@ uint64_t coce_log_count(coce_log_level level)
 static char *redact(const char *text)
 {
     char *out = strdup(text);
-    for (size_t i = 0; out != NULL && i < n_secrets; ++i) {
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < n_secrets; ++i) {
         const char *secret = secrets[i];
         size_t slen = strlen(secret);
         char *hit;
