@@ -1,11 +1,336 @@
+/* The `coce` command line: parses arguments (getopt_long), loads and
+ * validates the configuration, and dispatches to a mode or a subcommand.
+ * Exit codes are documented in usage(). */
 #include "agent/cli.h"
 
+#include "agent/sim.h"
+#include "data_ingest/synth.h"
+#include "utils/config.h"
+#include "utils/env.h"
+#include "utils/error.h"
+#include "utils/log.h"
+
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    EXIT_OK = 0,
+    EXIT_RUNTIME = 1,
+    EXIT_USAGE = 2,
+    EXIT_DATA = 3,
+    EXIT_UNAVAILABLE = 4,
+    EXIT_REFUSED = 5
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: coce --mode sim|paper|live [--config FILE] [--data DIR]\n"
+            "            [--sleeve convex] [--out DIR] [--skip-bad-rows]\n"
+            "       coce validate-config [FILE]\n"
+            "       coce synth [--assets N] [--days D] [--seed S] --out DIR\n"
+            "       coce --help | --version\n"
+            "\n"
+            "Modes:\n"
+            "  sim     replay trade files through the engine with a paper\n"
+            "          exchange; without --data, generate (or reuse) the\n"
+            "          default market (config sim.*) and replay it. Writes\n"
+            "          reports/<run-id>/ (summary.json, manifest.json, logs).\n"
+            "  paper   live public data, paper exchange (not available yet)\n"
+            "  live    real orders; refused unless live.enabled is true in\n"
+            "          the config and the exchange keys are set\n"
+            "\n"
+            "Configuration: config/base.yaml (if present) then --config FILE.\n"
+            "Secrets come from the environment or .env (see .env.example).\n"
+            "LOG_LEVEL=debug|info|warn|error overrides run.log_level.\n"
+            "\n"
+            "Exit codes:\n"
+            "  0  success\n"
+            "  1  runtime error (I/O, numerical failure)\n"
+            "  2  usage or configuration error (file:line:column: key: why)\n"
+            "  3  bad input data (file:line: why)\n"
+            "  4  mode not available yet\n"
+            "  5  refused (live trading not enabled or keys missing; data\n"
+            "     directory locked by another engine)\n");
+}
+
+static int exit_code_for(int rc)
+{
+    switch (rc) {
+    case COCE_OK:
+        return EXIT_OK;
+    case COCE_ECONFIG:
+    case COCE_EINVAL:
+        return EXIT_USAGE;
+    case COCE_EPARSE:
+    case COCE_EORDER:
+    case COCE_EDATA:
+    case COCE_ENOTFOUND:
+    case COCE_EMISMATCH:
+        return EXIT_DATA;
+    case COCE_ENOTSUP:
+        return EXIT_UNAVAILABLE;
+    case COCE_ELOCKED:
+    case COCE_ESECRET:
+        return EXIT_REFUSED;
+    default:
+        return EXIT_RUNTIME;
+    }
+}
+
+static int report(int rc, const coce_err *err)
+{
+    if (rc != COCE_OK)
+        fprintf(stderr, "coce: %s\n",
+                err->msg[0] != '\0' ? err->msg : coce_strerror(rc));
+    return exit_code_for(rc);
+}
+
+/* Defaults, then config/base.yaml when present, then the user's file. */
+static int load_config(coce_config *cfg, const char *user_file, coce_err *err)
+{
+    coce_config_defaults(cfg);
+    const char *base = getenv("COCE_BASE_CONFIG");
+    if (base == NULL)
+        base = "config/base.yaml";
+    FILE *f = fopen(base, "re");
+    if (f != NULL) {
+        fclose(f);
+        int rc = coce_config_load_file(cfg, base, err);
+        if (rc != COCE_OK)
+            return rc;
+    }
+    if (user_file != NULL) {
+        int rc = coce_config_load_file(cfg, user_file, err);
+        if (rc != COCE_OK)
+            return rc;
+    }
+    return coce_config_validate(cfg, err);
+}
+
+static void setup_logging(const coce_config *cfg)
+{
+    coce_log_level level = COCE_LOG_INFO;
+    (void)coce_log_level_parse(cfg->run.log_level, &level);
+    const char *env = getenv("LOG_LEVEL");
+    if (env != NULL && env[0] != '\0')
+        (void)coce_log_level_parse(env, &level);
+    coce_log_set_level(level);
+    coce_log_set_stderr_level(COCE_LOG_WARN);
+}
+
+static int cmd_validate(int argc, char **argv)
+{
+    const char *file = argc > 1 ? argv[1] : NULL;
+    coce_config cfg;
+    coce_err err;
+    coce_err_clear(&err);
+    int rc = load_config(&cfg, file, &err);
+    if (rc == COCE_OK)
+        printf("%s: valid\n", file != NULL ? file : "config/base.yaml");
+    return report(rc, &err);
+}
+
+static int parse_size(const char *text, const char *what, size_t *out)
+{
+    char *end = NULL;
+    long long v = strtoll(text, &end, 10);
+    if (end == text || *end != '\0' || v < 0) {
+        fprintf(stderr, "coce: %s: expected a non-negative integer, got '%s'\n",
+                what, text);
+        return COCE_EINVAL;
+    }
+    *out = (size_t)v;
+    return COCE_OK;
+}
+
+static int cmd_synth(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"assets", required_argument, NULL, 'a'},
+        {"days", required_argument, NULL, 'd'},
+        {"seed", required_argument, NULL, 's'},
+        {"pumps", required_argument, NULL, 'p'},
+        {"out", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    coce_synth_opts so;
+    coce_synth_opts_default(&so);
+    const char *out = NULL;
+    size_t value = 0;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'a':
+            if (parse_size(optarg, "--assets", &so.n_assets) != COCE_OK)
+                return EXIT_USAGE;
+            break;
+        case 'd':
+            if (parse_size(optarg, "--days", &so.days) != COCE_OK)
+                return EXIT_USAGE;
+            break;
+        case 's':
+            if (parse_size(optarg, "--seed", &value) != COCE_OK)
+                return EXIT_USAGE;
+            so.seed = value;
+            break;
+        case 'p':
+            if (parse_size(optarg, "--pumps", &so.n_pumps) != COCE_OK)
+                return EXIT_USAGE;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return EXIT_OK;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (out == NULL) {
+        fprintf(stderr, "coce synth: --out DIR is required\n");
+        return EXIT_USAGE;
+    }
+    coce_err err;
+    coce_err_clear(&err);
+    int rc = coce_synth_generate(&so, out, &err);
+    if (rc == COCE_OK)
+        printf("synth: %zu assets x %zu days (seed %llu) written to %s\n",
+               so.n_assets, so.days, (unsigned long long)so.seed, out);
+    return report(rc, &err);
+}
 
 int coce_cli_main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    printf("coce %s\n", COCE_VERSION);
-    return 0;
+    if (argc > 1 && strcmp(argv[1], "validate-config") == 0)
+        return cmd_validate(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "synth") == 0)
+        return cmd_synth(argc - 1, argv + 1);
+
+    static const struct option opts[] = {
+        {"mode", required_argument, NULL, 'm'},
+        {"config", required_argument, NULL, 'c'},
+        {"data", required_argument, NULL, 'd'},
+        {"sleeve", required_argument, NULL, 's'},
+        {"out", required_argument, NULL, 'o'},
+        {"skip-bad-rows", no_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
+    const char *mode = NULL, *config_file = NULL, *data_dir = NULL;
+    const char *sleeve = NULL, *out_dir = NULL;
+    int skip_bad = 0;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            mode = optarg;
+            break;
+        case 'c':
+            config_file = optarg;
+            break;
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 's':
+            sleeve = optarg;
+            break;
+        case 'o':
+            out_dir = optarg;
+            break;
+        case 'k':
+            skip_bad = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return EXIT_OK;
+        case 'V':
+            printf("coce %s\n", COCE_VERSION);
+            return EXIT_OK;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "coce: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (mode == NULL)
+        mode = "sim";
+    if (strcmp(mode, "sim") != 0 && strcmp(mode, "paper") != 0 &&
+        strcmp(mode, "live") != 0) {
+        fprintf(stderr, "coce: --mode: '%s' is not one of sim|paper|live\n",
+                mode);
+        return EXIT_USAGE;
+    }
+    if (sleeve != NULL && strcmp(sleeve, "convex") != 0) {
+        fprintf(stderr, "coce: --sleeve: '%s' is not 'convex'\n", sleeve);
+        return EXIT_USAGE;
+    }
+
+    coce_err err;
+    coce_err_clear(&err);
+    int rc = coce_env_load_dotenv(".env", &err);
+    if (rc != COCE_OK)
+        return report(rc, &err);
+    coce_secrets secrets;
+    coce_secrets_load(&secrets);
+    coce_config cfg;
+    rc = load_config(&cfg, config_file, &err);
+    if (rc != COCE_OK) {
+        coce_secrets_wipe(&secrets);
+        return report(rc, &err);
+    }
+    setup_logging(&cfg);
+    if (skip_bad)
+        cfg.data.skip_bad_rows = 1;
+    if (data_dir != NULL)
+        (void)snprintf(cfg.data.trades_dir, sizeof cfg.data.trades_dir, "%s",
+                       data_dir);
+
+    if (strcmp(mode, "live") == 0) {
+        if (!cfg.live.enabled || !coce_secrets_have_exchange(&secrets)) {
+            coce_secrets_wipe(&secrets);
+            fprintf(stderr,
+                    "coce: live trading refused: it needs live.enabled: true "
+                    "in the configuration%s and EXCHANGE_API_KEY and "
+                    "EXCHANGE_API_SECRET in the environment%s\n",
+                    cfg.live.enabled ? " (set)" : " (not set)",
+                    coce_secrets_have_exchange(&secrets) ? " (set)"
+                                                         : " (not set)");
+            return EXIT_REFUSED;
+        }
+        coce_secrets_wipe(&secrets);
+        fprintf(stderr, "coce: --mode live is not available yet: the "
+                        "exchange adapters and the journal are not built\n");
+        return EXIT_UNAVAILABLE;
+    }
+    if (strcmp(mode, "paper") == 0) {
+        coce_secrets_wipe(&secrets);
+        fprintf(stderr, "coce: --mode paper is not available yet: it needs "
+                        "the live market-data feed\n");
+        return EXIT_UNAVAILABLE;
+    }
+    coce_secrets_wipe(&secrets);
+
+    coce_sim_args args;
+    memset(&args, 0, sizeof args);
+    args.cfg = &cfg;
+    args.config_file = config_file;
+    args.out_dir = out_dir;
+    args.convex_sleeve = sleeve != NULL;
+    coce_sim_result result;
+    rc = coce_sim_run(&args, &result, &err);
+    if (rc == COCE_OK)
+        coce_sim_print_summary(&result, stdout);
+    coce_log_close();
+    return report(rc, &err);
 }

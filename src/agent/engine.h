@@ -1,0 +1,100 @@
+/* The engine loop: one loop for every mode (../shared/DESIGN.md).
+ *
+ * It consumes time-ordered trades (from a file replay or a live feed) and
+ * runs, at each event, the pipeline
+ *   trade -> features -> pump score -> signal
+ *   bar close -> returns -> consensus clusters -> HRP risk budgets
+ *   budget + signal -> guardrails -> order intent -> exchange -> fills -> book
+ * A decision at time t sees only events before t: features close a chunk
+ * only from trades inside it, orders placed at t fill only against trades
+ * after t + latency, and a pump label becomes known to the walk-forward
+ * trainer only an hour after the pump's onset. */
+#ifndef COCE_AGENT_ENGINE_H
+#define COCE_AGENT_ENGINE_H
+
+#include "alpha/pump_model.h"
+#include "data_ingest/events.h"
+#include "execution/exchange.h"
+#include "state/book.h"
+#include "utils/config.h"
+#include "utils/error.h"
+#include "utils/symbols.h"
+#include "utils/types.h"
+
+#include <stdio.h>
+
+typedef struct coce_alert {
+    coce_asset_id asset;
+    int64_t time_ms;        /* decision time (the trade that closed the chunk) */
+    int64_t chunk_start_ms; /* start of the chunk that fired */
+    double score;
+    int entered;            /* an entry order was sent */
+    char note[64];          /* why not entered, when not */
+} coce_alert;
+
+typedef struct coce_fill_record {
+    coce_fill fill;
+    coce_order_reason reason;
+} coce_fill_record;
+
+typedef struct coce_engine_stats {
+    size_t trades;
+    size_t feature_rows;
+    size_t alerts;
+    size_t entries;
+    size_t exits;
+    size_t rebalances;
+    size_t model_fits;
+    size_t cuts_drawdown, cuts_var, cuts_corr, cuts_adv;
+    size_t skipped_no_budget, skipped_halted, skipped_cash;
+    size_t halts;
+} coce_engine_stats;
+
+typedef struct coce_engine_opts {
+    const coce_config *cfg;
+    coce_symbols *symbols;
+    coce_exchange exchange;   /* where orders go */
+    /* Paper/simulated venue fed with market trades; NULL for live venues.
+     * Returns fills produced by the trade. */
+    int (*feed_trade)(void *venue, const coce_trade *t, coce_fill *fills,
+                      size_t cap, size_t *n_fills);
+    void *venue;
+    /* Liquidity estimates for the venue's impact model, refreshed at each
+     * daily close (ADV in quote, daily volatility); may be NULL. */
+    int (*set_liquidity)(void *venue, coce_asset_id asset, double adv,
+                         double sigma_daily);
+    const char *meta_events_path; /* logs/meta_events.jsonl */
+    const char *run_id;
+} coce_engine_opts;
+
+typedef struct coce_engine coce_engine;
+
+int coce_engine_new(coce_engine **out, const coce_engine_opts *opts,
+                    coce_err *err);
+void coce_engine_free(coce_engine *e);
+
+/* A fixed model: no walk-forward fitting. The feature set must match. */
+int coce_engine_set_model(coce_engine *e, const coce_pump_model *model,
+                          coce_err *err);
+/* Known pump events (for walk-forward labels and alert scoring). Each
+ * becomes usable for training an hour after its onset. */
+int coce_engine_set_events(coce_engine *e, const coce_event *events, size_t n,
+                           coce_err *err);
+
+int coce_engine_on_trade(coce_engine *e, const coce_trade *t, coce_err *err);
+
+/* End of the replay: cancels open orders, closes positions at the last
+ * trade price (taker fee, reason "flatten") and records the final equity. */
+int coce_engine_finish(coce_engine *e, coce_err *err);
+
+const coce_book *coce_engine_book(const coce_engine *e);
+const coce_engine_stats *coce_engine_get_stats(const coce_engine *e);
+const coce_alert *coce_engine_alerts(const coce_engine *e, size_t *n);
+const coce_fill_record *coce_engine_fills(const coce_engine *e, size_t *n);
+/* First trade time, first tradable time (after the model exists), last. */
+void coce_engine_period(const coce_engine *e, int64_t *first_ms,
+                        int64_t *trading_ms, int64_t *last_ms);
+/* The model in use (NULL before the first fit). */
+const coce_pump_model *coce_engine_model(const coce_engine *e);
+
+#endif

@@ -1,0 +1,672 @@
+#include "agent/sim.h"
+
+#include "agent/engine.h"
+#include "alpha/pump_model.h"
+#include "data_ingest/events.h"
+#include "data_ingest/replay.h"
+#include "data_ingest/synth.h"
+#include "data_ingest/trades.h"
+#include "execution/paper.h"
+#include "state/state_file.h"
+#include "utils/fsutil.h"
+#include "utils/log.h"
+#include "utils/symbols.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DAY_MS INT64_C(86400000)
+
+static void iso(int64_t ms, char *buf, size_t len)
+{
+    if (ms == INT64_MIN || coce_trade_format_time(ms, buf, len) != COCE_OK)
+        (void)snprintf(buf, len, "-");
+}
+
+/* The default market: generated once per parameter set, reused after. It is
+ * generated into a temporary directory and renamed into place, so a half
+ * written market is never reused. */
+static int ensure_market(const coce_config *cfg, char *dir, size_t len,
+                         coce_err *err)
+{
+    int n = snprintf(dir, len, "%s/a%lld-d%lld-k%lld-p%lld-t%lld-s%lld",
+                     cfg->sim.market_dir, (long long)cfg->sim.assets,
+                     (long long)cfg->sim.days, (long long)cfg->sim.sectors,
+                     (long long)cfg->sim.pumps,
+                     (long long)cfg->sim.trades_per_day,
+                     (long long)cfg->sim.seed);
+    if (n < 0 || (size_t)n >= len)
+        return coce_err_set(err, COCE_EINVAL, "sim.market_dir: path too long");
+    char manifest[1200];
+    (void)snprintf(manifest, sizeof manifest, "%s/manifest.json", dir);
+    if (coce_fs_exists(manifest)) {
+        coce_log(COCE_LOG_INFO, "sim", "market_reused", "{s:s}", "dir", dir);
+        return COCE_OK;
+    }
+    coce_synth_opts so;
+    coce_synth_opts_default(&so);
+    so.n_assets = (size_t)cfg->sim.assets;
+    so.days = (size_t)cfg->sim.days;
+    so.n_sectors = (size_t)cfg->sim.sectors;
+    so.n_pumps = (size_t)cfg->sim.pumps;
+    so.seed = (uint64_t)cfg->sim.seed;
+    so.trades_per_day = cfg->sim.trades_per_day;
+    char tmp[1200];
+    (void)snprintf(tmp, sizeof tmp, "%s.tmp-%ld", dir, (long)getpid());
+    int rc = coce_fs_mkdir_p(tmp);
+    if (rc != COCE_OK)
+        return coce_err_set(err, rc, "%s: cannot create directory", tmp);
+    rc = coce_synth_generate(&so, tmp, err);
+    if (rc != COCE_OK)
+        return rc;
+    if (rename(tmp, dir) != 0)
+        return coce_err_set(err, COCE_EIO, "%s: cannot rename to %s: %s", tmp,
+                            dir, strerror(errno));
+    coce_log(COCE_LOG_INFO, "sim", "market_generated", "{s:s}", "dir", dir);
+    return COCE_OK;
+}
+
+/* Events to score alerts against and to label the walk-forward model:
+ * data.events, else the market's ground_truth.csv (pumps only), else one
+ * event per trade file named SYMBOL_YYYY-MM-DD_HH.MM.csv[.gz]. */
+static int load_events(const coce_config *cfg, const char *dir,
+                       char *const *paths, size_t n_paths, coce_event **ev,
+                       size_t *n_ev, coce_err *err)
+{
+    *ev = NULL;
+    *n_ev = 0;
+    char gt[1200];
+    (void)snprintf(gt, sizeof gt, "%s/ground_truth.csv", dir);
+    const char *path = cfg->data.events[0] != '\0' ? cfg->data.events
+                       : coce_fs_exists(gt)        ? gt
+                                                   : NULL;
+    if (path != NULL) {
+        int rc = coce_events_load(path, ev, n_ev, err);
+        if (rc != COCE_OK)
+            return rc;
+        return coce_events_dedupe(*ev, n_ev, 10 * 60 * 1000);
+    }
+    coce_event *list = calloc(n_paths > 0 ? n_paths : 1, sizeof *list);
+    if (list == NULL)
+        return coce_err_set(err, COCE_ENOMEM, "events: out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < n_paths; ++i) {
+        int64_t t;
+        if (coce_trade_filename_parse(paths[i], list[k].symbol,
+                                      sizeof list[k].symbol, &t) == COCE_OK &&
+            t != INT64_MIN) {
+            list[k].time_ms = t;
+            list[k].onset_ms = INT64_MIN;
+            ++k;
+        }
+    }
+    *ev = list;
+    *n_ev = k;
+    return COCE_OK;
+}
+
+static int paper_place(void *impl, const coce_order_intent *intent,
+                       int64_t now_ms, coce_fill *fills, size_t cap,
+                       size_t *n_fills, coce_err *err)
+{
+    coce_exchange x = coce_paper_exchange(impl);
+    return x.place(x.impl, intent, now_ms, fills, cap, n_fills, err);
+}
+
+static int paper_feed(void *venue, const coce_trade *t, coce_fill *fills,
+                      size_t cap, size_t *n_fills)
+{
+    return coce_paper_on_trade(venue, t, fills, cap, n_fills);
+}
+
+static int paper_liquidity(void *venue, coce_asset_id asset, double adv,
+                           double sigma)
+{
+    return coce_paper_set_liquidity(venue, asset, adv, sigma, NULL);
+}
+
+/* ---- report files --------------------------------------------------------- */
+
+static FILE *open_report(const char *dir, const char *name, coce_err *err)
+{
+    char path[1200];
+    (void)snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "we");
+    if (f == NULL)
+        coce_err_set(err, COCE_EIO, "%s: %s", path, strerror(errno));
+    return f;
+}
+
+static int close_report(FILE *f, const char *name, coce_err *err)
+{
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad)
+        return coce_err_set(err, COCE_EIO, "%s: write failed", name);
+    return COCE_OK;
+}
+
+static int write_fills(const char *dir, const coce_engine *e,
+                       const coce_symbols *symbols, coce_err *err)
+{
+    FILE *f = open_report(dir, "fills.csv", err);
+    if (f == NULL)
+        return COCE_EIO;
+    size_t n = 0;
+    const coce_fill_record *fills = coce_engine_fills(e, &n);
+    fprintf(f, "time_ms,client_id,symbol,side,qty,price,fee,reason\n");
+    for (size_t i = 0; i < n; ++i) {
+        const coce_fill *x = &fills[i].fill;
+        fprintf(f, "%lld,%s,%s,%s,%.17g,%.17g,%.17g,%s\n",
+                (long long)x->time_ms, x->client_id,
+                coce_symbols_name(symbols, x->asset),
+                x->side > 0 ? "buy" : "sell", x->qty, x->price, x->fee,
+                coce_order_reason_name(fills[i].reason));
+    }
+    return close_report(f, "fills.csv", err);
+}
+
+static int write_trades(const char *dir, const coce_book *b, coce_err *err)
+{
+    FILE *f = open_report(dir, "trades.csv", err);
+    if (f == NULL)
+        return COCE_EIO;
+    fprintf(f, "symbol,entry_ms,exit_ms,qty,entry_price,exit_price,pnl\n");
+    for (size_t i = 0; i < b->n_trades; ++i) {
+        const coce_closed_trade *t = &b->trades[i];
+        fprintf(f, "%s,%lld,%lld,%.17g,%.17g,%.17g,%.17g\n", t->symbol,
+                (long long)t->entry_ms, (long long)t->exit_ms, t->qty,
+                t->entry_price, t->exit_price, t->pnl);
+    }
+    return close_report(f, "trades.csv", err);
+}
+
+static int write_equity(const char *dir, const coce_book *b, coce_err *err)
+{
+    FILE *f = open_report(dir, "equity.csv", err);
+    if (f == NULL)
+        return COCE_EIO;
+    fprintf(f, "time_ms,equity\n");
+    for (size_t i = 0; i < b->n_equity; ++i)
+        fprintf(f, "%lld,%.17g\n", (long long)b->equity[i].time_ms,
+                b->equity[i].equity);
+    return close_report(f, "equity.csv", err);
+}
+
+static int write_alerts(const char *dir, const coce_engine *e,
+                        const coce_symbols *symbols, coce_err *err)
+{
+    FILE *f = open_report(dir, "alerts.csv", err);
+    if (f == NULL)
+        return COCE_EIO;
+    size_t n = 0;
+    const coce_alert *a = coce_engine_alerts(e, &n);
+    fprintf(f, "symbol,timestamp,chunk_start,score,entered,note\n");
+    for (size_t i = 0; i < n; ++i)
+        fprintf(f, "%s,%lld,%lld,%.17g,%d,%s\n",
+                coce_symbols_name(symbols, a[i].asset), (long long)a[i].time_ms,
+                (long long)a[i].chunk_start_ms, a[i].score, a[i].entered,
+                a[i].note);
+    return close_report(f, "alerts.csv", err);
+}
+
+/* ---- summary figures ---------------------------------------------------- */
+
+static void score_alerts(const coce_engine *e, const coce_symbols *symbols,
+                         const coce_event *ev, size_t n_ev, int64_t from,
+                         int64_t to, coce_sim_result *r)
+{
+    size_t n_alerts = 0;
+    const coce_alert *a = coce_engine_alerts(e, &n_alerts);
+    r->alerts = n_alerts;
+    r->events = 0;
+    r->events_alerted = 0;
+    for (size_t i = 0; i < n_ev; ++i) {
+        coce_asset_id id;
+        if (ev[i].time_ms < from || ev[i].time_ms > to ||
+            coce_symbols_find(symbols, ev[i].symbol, &id) != COCE_OK)
+            continue;
+        ++r->events;
+        for (size_t j = 0; j < n_alerts; ++j)
+            if (a[j].asset == id &&
+                a[j].time_ms >= ev[i].time_ms - COCE_SIM_MATCH_BEFORE_MS &&
+                a[j].time_ms <= ev[i].time_ms + COCE_SIM_MATCH_AFTER_MS) {
+                ++r->events_alerted;
+                break;
+            }
+    }
+    r->false_alerts = 0;
+    for (size_t j = 0; j < n_alerts; ++j) {
+        int matched = 0;
+        for (size_t i = 0; i < n_ev && !matched; ++i) {
+            coce_asset_id id;
+            matched = coce_symbols_find(symbols, ev[i].symbol, &id) == COCE_OK &&
+                      a[j].asset == id &&
+                      a[j].time_ms >= ev[i].time_ms - COCE_SIM_MATCH_BEFORE_MS &&
+                      a[j].time_ms <= ev[i].time_ms + COCE_SIM_MATCH_AFTER_MS;
+        }
+        r->false_alerts += !matched;
+    }
+    r->coin_days = (double)r->assets * (double)(to - from) / (double)DAY_MS;
+    r->false_alerts_per_coin_day =
+        r->coin_days > 0 ? (double)r->false_alerts / r->coin_days : 0.0;
+}
+
+/* Sharpe of daily equity returns from the first trading day on (mean over
+ * sample std, ddof 1, two-pass, times sqrt(annualisation)); max drawdown
+ * from the running peak of the equity series. */
+static void performance(const coce_book *b, int64_t trading_ms, double ann,
+                        double initial, coce_sim_result *r)
+{
+    double prev = initial, peak = initial, mdd = 0, sum = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < b->n_equity; ++i) {
+        double eq = b->equity[i].equity;
+        if (eq > peak)
+            peak = eq;
+        if (peak > 0 && (peak - eq) / peak > mdd)
+            mdd = (peak - eq) / peak;
+        if (trading_ms != INT64_MIN && b->equity[i].time_ms > trading_ms &&
+            prev > 0) {
+            sum += eq / prev - 1.0;
+            ++n;
+        }
+        prev = eq;
+    }
+    r->max_drawdown = mdd;
+    r->sharpe = NAN;
+    if (n >= 2) {
+        double mean = sum / (double)n, ss = 0;
+        prev = initial;
+        for (size_t i = 0; i < b->n_equity; ++i) {
+            double eq = b->equity[i].equity;
+            if (b->equity[i].time_ms > trading_ms && prev > 0) {
+                double d = eq / prev - 1.0 - mean;
+                ss += d * d;
+            }
+            prev = eq;
+        }
+        double sd = sqrt(ss / (double)(n - 1));
+        r->sharpe = sd > 0 ? mean / sd * sqrt(ann) : NAN;
+    }
+    size_t wins = 0;
+    for (size_t i = 0; i < b->n_trades; ++i)
+        wins += b->trades[i].pnl > 0;
+    r->round_trips = b->n_trades;
+    r->hit_rate = b->n_trades > 0 ? (double)wins / (double)b->n_trades : NAN;
+    r->fees = b->fees_paid;
+}
+
+static json_t *num(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
+static int write_summary(const char *dir, const coce_sim_result *r,
+                         coce_err *err)
+{
+    char a[40], b[40], c[40];
+    iso(r->first_ms, a, sizeof a);
+    iso(r->trading_ms, b, sizeof b);
+    iso(r->last_ms, c, sizeof c);
+    json_t *j = json_object();
+    json_object_set_new(j, "run_id", json_string(r->run_id));
+    json_object_set_new(j, "market", json_string(r->market));
+    json_object_set_new(j, "period_start", json_string(a));
+    json_object_set_new(j, "trading_start", json_string(b));
+    json_object_set_new(j, "period_end", json_string(c));
+    json_object_set_new(j, "first_ms", json_integer(r->first_ms));
+    json_object_set_new(j, "trading_ms", r->trading_ms == INT64_MIN
+                                             ? json_null()
+                                             : json_integer(r->trading_ms));
+    json_object_set_new(j, "last_ms", json_integer(r->last_ms));
+    json_object_set_new(j, "assets", json_integer((json_int_t)r->assets));
+    json_object_set_new(j, "trades_in", json_integer((json_int_t)r->trades_in));
+    json_object_set_new(j, "skipped_rows",
+                        json_integer((json_int_t)r->skipped_rows));
+    json_object_set_new(j, "initial_equity", num(r->initial_equity));
+    json_object_set_new(j, "final_equity", num(r->final_equity));
+    json_object_set_new(j, "pnl", num(r->pnl));
+    json_object_set_new(j, "total_return", num(r->total_return));
+    json_object_set_new(j, "sharpe", num(r->sharpe));
+    json_object_set_new(j, "max_drawdown", num(r->max_drawdown));
+    json_object_set_new(j, "hit_rate", num(r->hit_rate));
+    json_object_set_new(j, "fees", num(r->fees));
+    json_object_set_new(j, "round_trips",
+                        json_integer((json_int_t)r->round_trips));
+    json_object_set_new(j, "fills", json_integer((json_int_t)r->fills));
+    json_object_set_new(j, "alerts", json_integer((json_int_t)r->alerts));
+    json_object_set_new(j, "events", json_integer((json_int_t)r->events));
+    json_object_set_new(j, "events_alerted",
+                        json_integer((json_int_t)r->events_alerted));
+    json_object_set_new(j, "false_alerts",
+                        json_integer((json_int_t)r->false_alerts));
+    json_object_set_new(j, "coin_days", num(r->coin_days));
+    json_object_set_new(j, "false_alerts_per_coin_day",
+                        num(r->false_alerts_per_coin_day));
+    json_object_set_new(j, "rebalances", json_integer((json_int_t)r->rebalances));
+    json_object_set_new(j, "model_fits", json_integer((json_int_t)r->model_fits));
+    json_object_set_new(j, "halts", json_integer((json_int_t)r->halts));
+    json_object_set_new(j, "halted", json_boolean(r->halted));
+    json_object_set_new(j, "halt_reason", json_string(r->halt_reason));
+    json_t *cuts = json_object();
+    json_object_set_new(cuts, "drawdown", json_integer((json_int_t)r->cuts_drawdown));
+    json_object_set_new(cuts, "var", json_integer((json_int_t)r->cuts_var));
+    json_object_set_new(cuts, "corr", json_integer((json_int_t)r->cuts_corr));
+    json_object_set_new(cuts, "adv", json_integer((json_int_t)r->cuts_adv));
+    json_object_set_new(j, "guardrail_cuts", cuts);
+    char *text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+    json_decref(j);
+    if (text == NULL)
+        return coce_err_set(err, COCE_ENOMEM, "summary: out of memory");
+    char path[1200];
+    (void)snprintf(path, sizeof path, "%s/summary.json", dir);
+    int rc = coce_fs_write_atomic(path, text, strlen(text), err);
+    free(text);
+    return rc;
+}
+
+static int write_manifest(const char *dir, const coce_sim_args *args,
+                          const coce_sim_result *r, char *const *paths,
+                          size_t n_paths, coce_err *err)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "run_id", json_string(r->run_id));
+    json_object_set_new(j, "version", json_string(COCE_VERSION));
+    json_object_set_new(j, "seed", json_integer(args->cfg->run.seed));
+    json_object_set_new(j, "config_file", args->config_file != NULL
+                                              ? json_string(args->config_file)
+                                              : json_null());
+    char *cfg_text = NULL;
+    if (coce_config_to_json(args->cfg, &cfg_text) == COCE_OK) {
+        char hex[65];
+        coce_sha256_hex(cfg_text, strlen(cfg_text), hex);
+        json_object_set_new(j, "config", json_loads(cfg_text, 0, NULL));
+        json_object_set_new(j, "config_sha256", json_string(hex));
+        free(cfg_text);
+    }
+    char model_path[1200], hex[65];
+    (void)snprintf(model_path, sizeof model_path, "%s/model.json", dir);
+    json_object_set_new(j, "model_sha256",
+                        coce_fs_sha256_file(model_path, hex, NULL) == COCE_OK
+                            ? json_string(hex)
+                            : json_null());
+    json_object_set_new(j, "market", json_string(r->market));
+    json_t *data = json_object();
+    for (size_t i = 0; i < n_paths; ++i) {
+        const char *slash = strrchr(paths[i], '/');
+        if (coce_fs_sha256_file(paths[i], hex, err) != COCE_OK) {
+            json_decref(data);
+            json_decref(j);
+            return COCE_EIO;
+        }
+        json_object_set_new(data, slash ? slash + 1 : paths[i],
+                            json_string(hex));
+    }
+    json_object_set_new(j, "data_sha256", data);
+    char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS |
+                                   JSON_REAL_PRECISION(17));
+    json_decref(j);
+    if (text == NULL)
+        return coce_err_set(err, COCE_ENOMEM, "manifest: out of memory");
+    char path[1200];
+    (void)snprintf(path, sizeof path, "%s/manifest.json", dir);
+    int rc = coce_fs_write_atomic(path, text, strlen(text), err);
+    free(text);
+    return rc;
+}
+
+/* ---- the run ------------------------------------------------------------- */
+
+static int make_report_dir(const coce_sim_args *args, coce_sim_result *r,
+                           coce_err *err)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    (void)snprintf(r->run_id, sizeof r->run_id,
+                   "sim-%04d%02d%02dT%02d%02d%02dZ-%ld", tm.tm_year + 1900,
+                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                   (long)getpid());
+    if (args->out_dir != NULL)
+        (void)snprintf(r->report_dir, sizeof r->report_dir, "%s",
+                       args->out_dir);
+    else
+        (void)snprintf(r->report_dir, sizeof r->report_dir, "%s/%s",
+                       args->cfg->run.reports_dir, r->run_id);
+    char summary[1200];
+    (void)snprintf(summary, sizeof summary, "%s/summary.json", r->report_dir);
+    if (coce_fs_exists(summary))
+        return coce_err_set(err, COCE_EEXIST,
+                            "%s: holds another run's report; a simulation "
+                            "never resumes or overwrites another run",
+                            r->report_dir);
+    int rc = coce_fs_mkdir_p(r->report_dir);
+    if (rc != COCE_OK)
+        return coce_err_set(err, rc, "%s: cannot create directory",
+                            r->report_dir);
+    return COCE_OK;
+}
+
+typedef struct sim_ctx {
+    coce_symbols *symbols;
+    char **paths;
+    size_t n_paths;
+    coce_event *events;
+    size_t n_events;
+    coce_replay *replay;
+    coce_paper *paper;
+    coce_engine *engine;
+} sim_ctx;
+
+static void ctx_free(sim_ctx *c)
+{
+    coce_engine_free(c->engine);
+    coce_paper_free(c->paper);
+    coce_replay_free(c->replay);
+    coce_events_free(c->events);
+    coce_trade_dir_list_free(c->paths, c->n_paths);
+    coce_symbols_free(c->symbols);
+}
+
+static int setup(const coce_sim_args *args, coce_sim_result *r, sim_ctx *c,
+                 coce_err *err)
+{
+    const coce_config *cfg = args->cfg;
+    int rc;
+    if (cfg->data.trades_dir[0] != '\0')
+        (void)snprintf(r->market, sizeof r->market, "%s", cfg->data.trades_dir);
+    else if ((rc = ensure_market(cfg, r->market, sizeof r->market, err)) !=
+             COCE_OK)
+        return rc;
+    /* A generated market keeps its trade files under trades/, beside its
+     * ground truth and other series. */
+    char trades_dir[1200];
+    (void)snprintf(trades_dir, sizeof trades_dir, "%s/trades", r->market);
+    struct stat st;
+    const char *list_dir = stat(trades_dir, &st) == 0 && S_ISDIR(st.st_mode)
+                               ? trades_dir
+                               : r->market;
+    rc = coce_trade_dir_list(list_dir, &c->paths, &c->n_paths, err);
+    if (rc != COCE_OK)
+        return rc;
+    if (c->n_paths == 0)
+        return coce_err_set(err, COCE_ENOTFOUND,
+                            "%s: no trade files (*.csv, *.csv.gz)", r->market);
+    rc = load_events(cfg, r->market, c->paths, c->n_paths, &c->events,
+                     &c->n_events, err);
+    if (rc != COCE_OK)
+        return rc;
+    rc = coce_symbols_new(&c->symbols);
+    if (rc != COCE_OK)
+        return coce_err_set(err, rc, "symbols: out of memory");
+    coce_trade_reader_opts ro = {cfg->data.skip_bad_rows, 0};
+    rc = coce_replay_open(&c->replay, c->paths, c->n_paths, c->symbols, &ro,
+                          err);
+    if (rc != COCE_OK)
+        return rc;
+    coce_paper_opts po;
+    coce_paper_opts_default(&po);
+    po.maker_fee_bps = cfg->execution.maker_fee_bps;
+    po.taker_fee_bps = cfg->execution.taker_fee_bps;
+    po.impact_coef = cfg->execution.impact_coef;
+    po.participation = cfg->execution.max_participation;
+    po.latency_ms = cfg->execution.latency_ms;
+    po.initial_cash = cfg->strategy.initial_capital;
+    rc = coce_paper_new(&po, &c->paper, err);
+    if (rc != COCE_OK)
+        return rc;
+    coce_engine_opts eo;
+    memset(&eo, 0, sizeof eo);
+    eo.cfg = cfg;
+    eo.symbols = c->symbols;
+    eo.exchange = coce_paper_exchange(c->paper);
+    eo.feed_trade = paper_feed;
+    eo.set_liquidity = paper_liquidity;
+    eo.venue = c->paper;
+    char meta[1200];
+    (void)snprintf(meta, sizeof meta, "%s/meta_events.jsonl", r->report_dir);
+    eo.meta_events_path = meta;
+    eo.run_id = r->run_id;
+    (void)paper_place;
+    rc = coce_engine_new(&c->engine, &eo, err);
+    if (rc != COCE_OK)
+        return rc;
+    rc = coce_engine_set_events(c->engine, c->events, c->n_events, err);
+    if (rc == COCE_OK && cfg->model.path[0] != '\0') {
+        coce_pump_model model;
+        rc = coce_pump_model_load(cfg->model.path, &model, err);
+        if (rc == COCE_OK)
+            rc = coce_engine_set_model(c->engine, &model, err);
+    }
+    return rc;
+}
+
+int coce_sim_run(const coce_sim_args *args, coce_sim_result *r, coce_err *err)
+{
+    memset(r, 0, sizeof *r);
+    if (args == NULL || args->cfg == NULL)
+        return coce_err_set(err, COCE_EINVAL, "sim: bad arguments");
+    if (args->convex_sleeve)
+        return coce_err_set(err, COCE_ENOTSUP,
+                            "--sleeve convex is not available yet: the options "
+                            "sleeve (src/options/) is not built");
+    const coce_config *cfg = args->cfg;
+    int rc = make_report_dir(args, r, err);
+    if (rc != COCE_OK)
+        return rc;
+    char logs[1200];
+    (void)snprintf(logs, sizeof logs, "%s/logs.jsonl", r->report_dir);
+    rc = coce_log_open(logs);
+    if (rc != COCE_OK)
+        return coce_err_set(err, rc, "%s: cannot open log", logs);
+    coce_log(COCE_LOG_INFO, "sim", "start", "{s:s, s:s}", "run_id", r->run_id,
+             "report_dir", r->report_dir);
+
+    sim_ctx c;
+    memset(&c, 0, sizeof c);
+    rc = setup(args, r, &c, err);
+    coce_trade t;
+    while (rc == COCE_OK && (rc = coce_replay_next(c.replay, &t, err)) ==
+                                COCE_OK)
+        rc = coce_engine_on_trade(c.engine, &t, err);
+    if (rc == COCE_EEOF)
+        rc = coce_engine_finish(c.engine, err);
+    coce_log_set_sim_time(INT64_MIN);
+    if (rc == COCE_OK) {
+        const coce_book *b = coce_engine_book(c.engine);
+        const coce_engine_stats *st = coce_engine_get_stats(c.engine);
+        coce_engine_period(c.engine, &r->first_ms, &r->trading_ms, &r->last_ms);
+        r->assets = coce_symbols_count(c.symbols);
+        r->trades_in = st->trades;
+        r->skipped_rows = coce_replay_skipped(c.replay);
+        r->initial_equity = cfg->strategy.initial_capital;
+        r->final_equity = b->n_equity > 0 ? b->equity[b->n_equity - 1].equity
+                                           : r->initial_equity;
+        r->pnl = r->final_equity - r->initial_equity;
+        r->total_return = r->pnl / r->initial_equity;
+        performance(b, r->trading_ms, cfg->hrp.annualisation,
+                    r->initial_equity, r);
+        size_t nf = 0;
+        (void)coce_engine_fills(c.engine, &nf);
+        r->fills = nf;
+        score_alerts(c.engine, c.symbols, c.events, c.n_events,
+                     r->trading_ms == INT64_MIN ? r->last_ms : r->trading_ms,
+                     r->last_ms, r);
+        r->rebalances = st->rebalances;
+        r->model_fits = st->model_fits;
+        r->halts = st->halts;
+        r->cuts_drawdown = st->cuts_drawdown;
+        r->cuts_var = st->cuts_var;
+        r->cuts_corr = st->cuts_corr;
+        r->cuts_adv = st->cuts_adv;
+        r->halted = b->kill.halted;
+        (void)snprintf(r->halt_reason, sizeof r->halt_reason, "%s",
+                       b->kill.reason);
+        char path[1200];
+        (void)snprintf(path, sizeof path, "%s/state.json", r->report_dir);
+        rc = coce_state_save(b, path, err);
+        const coce_pump_model *m = coce_engine_model(c.engine);
+        (void)snprintf(path, sizeof path, "%s/model.json", r->report_dir);
+        if (rc == COCE_OK && m != NULL)
+            rc = coce_pump_model_save(m, path, err);
+        if (rc == COCE_OK)
+            rc = write_fills(r->report_dir, c.engine, c.symbols, err);
+        if (rc == COCE_OK)
+            rc = write_trades(r->report_dir, b, err);
+        if (rc == COCE_OK)
+            rc = write_equity(r->report_dir, b, err);
+        if (rc == COCE_OK)
+            rc = write_alerts(r->report_dir, c.engine, c.symbols, err);
+        if (rc == COCE_OK)
+            rc = write_manifest(r->report_dir, args, r, c.paths, c.n_paths,
+                                err);
+        if (rc == COCE_OK)
+            rc = write_summary(r->report_dir, r, err);
+    }
+    if (rc == COCE_OK)
+        coce_log(COCE_LOG_INFO, "sim", "done", "{s:f, s:I}", "pnl", r->pnl,
+                 "fills", (json_int_t)r->fills);
+    else
+        coce_log(COCE_LOG_ERROR, "sim", "failed", "{s:s}", "error",
+                 err != NULL ? err->msg : coce_strerror(rc));
+    ctx_free(&c);
+    return rc;
+}
+
+void coce_sim_print_summary(const coce_sim_result *r, FILE *out)
+{
+    char a[40], b[40], c[40];
+    iso(r->first_ms, a, sizeof a);
+    iso(r->trading_ms, b, sizeof b);
+    iso(r->last_ms, c, sizeof c);
+    fprintf(out, "run %s\n", r->run_id);
+    fprintf(out, "  market       %s (%zu assets, %zu trades)\n", r->market,
+            r->assets, r->trades_in);
+    fprintf(out, "  period       %s .. %s (trading from %s)\n", a, c, b);
+    fprintf(out, "  alerts       %zu: %zu of %zu events alerted, %zu false "
+                 "(%.3f per coin-day)\n",
+            r->alerts, r->events_alerted, r->events, r->false_alerts,
+            r->false_alerts_per_coin_day);
+    fprintf(out, "  trades       %zu round trips, %zu fills, hit rate %.3f, "
+                 "fees %.6g\n",
+            r->round_trips, r->fills, r->hit_rate, r->fees);
+    fprintf(out, "  pnl          %.6g (%.3f %%), Sharpe %.3f, max drawdown "
+                 "%.3f %%\n",
+            r->pnl, 100.0 * r->total_return, r->sharpe,
+            100.0 * r->max_drawdown);
+    fprintf(out, "  guardrails   cuts: drawdown %zu, VaR %zu, corr %zu, ADV "
+                 "%zu; halts %zu%s%s\n",
+            r->cuts_drawdown, r->cuts_var, r->cuts_corr, r->cuts_adv, r->halts,
+            r->halted ? " (halted: " : "", r->halted ? r->halt_reason : "");
+    if (r->halted)
+        fprintf(out, "  )\n");
+    fprintf(out, "  report       %s\n", r->report_dir);
+}

@@ -1,0 +1,851 @@
+#include "data_ingest/trades.h"
+
+#include "utils/log.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+/* Longest line accepted; a real row is under 100 bytes. */
+#define LINE_BUF_CAP (256u * 1024u)
+#define MAX_COLS 32
+#define COL_NAME_MAX 32
+
+enum { COL_NONE = -1 };
+
+struct coce_trade_reader {
+    gzFile gz;
+    char *path;
+    coce_symbols *symbols;
+    coce_trade_reader_opts opts;
+    char *buf; /* LINE_BUF_CAP + 1 bytes: room for a NUL after a last line */
+    size_t pos, end;
+    int eof;
+    size_t line; /* number of the line most recently taken (header = 1) */
+    int n_cols;
+    int c_sym, c_time, c_price, c_qty, c_side;
+    char col_name[MAX_COLS][COL_NAME_MAX];
+    char file_symbol[COCE_SYMBOL_MAX + 1];
+    int have_symbol;
+    coce_asset_id file_asset;
+    char last_pair[COCE_SYMBOL_MAX + 1]; /* cache: symbol column rarely changes */
+    coce_asset_id last_asset;
+    int have_last;
+    int64_t prev_time;
+    int have_prev;
+    size_t rows, skipped;
+    int failed;
+    int fail_code;
+    char fail_msg[COCE_ERR_MSG_MAX];
+};
+
+/* ---- time ------------------------------------------------------------- */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date: H. Hinnant,
+ * "chrono-Compatible Low-Level Date Algorithms", days_from_civil. */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* The inverse, civil_from_days, same source. */
+static void civil_from_days(int64_t z, int64_t *y, int64_t *m, int64_t *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+static int days_in_month(int64_t y, int64_t m)
+{
+    static const int DAYS[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return DAYS[m - 1] + (m == 2 && leap);
+}
+
+/* n digits at s -> *v; 0 if any is not a digit. */
+static int digits(const char *s, size_t n, int64_t *v)
+{
+    int64_t x = 0;
+    for (size_t i = 0; i < n; ++i) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        x = x * 10 + (s[i] - '0');
+    }
+    *v = x;
+    return 1;
+}
+
+static int civil_ms(int64_t y, int64_t mo, int64_t d, int64_t h, int64_t mi,
+                    int64_t s, int64_t ms, int64_t *out)
+{
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
+        mi > 59 || s > 59)
+        return COCE_EPARSE;
+    *out = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 +
+           s * 1000 + ms;
+    return COCE_OK;
+}
+
+int coce_trade_parse_time(const char *text, size_t len, int64_t *out_ms)
+{
+    if (text == NULL || out_ms == NULL)
+        return COCE_EINVAL;
+    while (len > 0 && isspace((unsigned char)*text)) {
+        ++text;
+        --len;
+    }
+    while (len > 0 && isspace((unsigned char)text[len - 1]))
+        --len;
+    if (len == 0)
+        return COCE_EPARSE;
+    size_t i = text[0] == '-' ? 1 : 0;
+    size_t n_digits = 0;
+    while (i + n_digits < len && isdigit((unsigned char)text[i + n_digits]))
+        ++n_digits;
+    if (i + n_digits == len) { /* an integer: already ms */
+        if (n_digits == 0 || n_digits > 18)
+            return COCE_EPARSE;
+        int64_t v = 0;
+        (void)digits(text + i, n_digits, &v);
+        *out_ms = i == 1 ? -v : v;
+        return COCE_OK;
+    }
+    int64_t y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, ms = 0;
+    if (len < 10 || !digits(text, 4, &y) || text[4] != '-' ||
+        !digits(text + 5, 2, &mo) || text[7] != '-' ||
+        !digits(text + 8, 2, &d))
+        return COCE_EPARSE;
+    i = 10;
+    if (i < len && (text[i] == ' ' || text[i] == 'T')) {
+        if (len < i + 6 || !digits(text + i + 1, 2, &h) ||
+            text[i + 3] != ':' || !digits(text + i + 4, 2, &mi))
+            return COCE_EPARSE;
+        i += 6;
+        if (i < len && text[i] == ':') {
+            if (len < i + 3 || !digits(text + i + 1, 2, &s))
+                return COCE_EPARSE;
+            i += 3;
+            if (i < len && text[i] == '.') {
+                size_t k = 0;
+                ++i;
+                for (; i < len && isdigit((unsigned char)text[i]); ++i, ++k)
+                    if (k < 3)
+                        ms = ms * 10 + (text[i] - '0');
+                if (k == 0)
+                    return COCE_EPARSE;
+                for (; k < 3; ++k)
+                    ms *= 10;
+            }
+        }
+    }
+    if (i < len && text[i] == 'Z')
+        ++i;
+    if (i != len)
+        return COCE_EPARSE;
+    return civil_ms(y, mo, d, h, mi, s, ms, out_ms);
+}
+
+int coce_trade_format_time(int64_t ms, char *buf, size_t len)
+{
+    if (buf == NULL || len < 25)
+        return COCE_EINVAL;
+    int64_t days = ms / 86400000;
+    int64_t rem = ms % 86400000;
+    if (rem < 0) {
+        rem += 86400000;
+        days -= 1;
+    }
+    int64_t y = 0, m = 0, d = 0;
+    civil_from_days(days, &y, &m, &d);
+    if (y < 0 || y > 9999)
+        return COCE_ERANGE;
+    (void)snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (int)y,
+                   (int)m, (int)d, (int)(rem / 3600000),
+                   (int)(rem / 60000 % 60), (int)(rem / 1000 % 60),
+                   (int)(rem % 1000));
+    return COCE_OK;
+}
+
+/* ---- file names --------------------------------------------------------- */
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash != NULL ? slash + 1 : path;
+}
+
+int coce_trade_filename_parse(const char *path, char *symbol,
+                              size_t symbol_len, int64_t *event_ms)
+{
+    if (path == NULL || symbol == NULL || symbol_len == 0 || event_ms == NULL)
+        return COCE_EINVAL;
+    *event_ms = INT64_MIN;
+    symbol[0] = '\0';
+    const char *name = base_name(path);
+    size_t stem = strcspn(name, "_ .");
+    char raw[COCE_SYMBOL_MAX + 1];
+    if (stem > COCE_SYMBOL_MAX)
+        return COCE_EPARSE;
+    memcpy(raw, name, stem);
+    raw[stem] = '\0';
+    if (stem > 0) {
+        int rc = coce_symbol_base(raw, symbol, symbol_len);
+        if (rc == COCE_EINVAL) {
+            if (stem + 1 > symbol_len)
+                return COCE_ERANGE;
+            memcpy(symbol, raw, stem + 1);
+        } else if (rc != COCE_OK) {
+            return rc;
+        }
+    }
+    /* STEM{_| }YYYY-MM-DD_HH.MM then anything */
+    const char *p = name + stem;
+    int64_t y = 0, mo = 0, d = 0, h = 0, mi = 0;
+    if (stem == 0 || (*p != '_' && *p != ' ') || strlen(p) < 17 ||
+        !digits(p + 1, 4, &y) || p[5] != '-' || !digits(p + 6, 2, &mo) ||
+        p[8] != '-' || !digits(p + 9, 2, &d) || p[11] != '_' ||
+        !digits(p + 12, 2, &h) || p[14] != '.' || !digits(p + 15, 2, &mi))
+        return COCE_EPARSE;
+    int64_t ms = 0;
+    if (civil_ms(y, mo, d, h, mi, 0, 0, &ms) != COCE_OK)
+        return COCE_EPARSE;
+    *event_ms = ms;
+    return COCE_OK;
+}
+
+/* ---- reader ------------------------------------------------------------- */
+
+static void lower_trim(const char *s, size_t len, char *out, size_t out_len)
+{
+    while (len > 0 && isspace((unsigned char)*s)) {
+        ++s;
+        --len;
+    }
+    while (len > 0 && isspace((unsigned char)s[len - 1]))
+        --len;
+    size_t n = 0;
+    for (; n < len && n + 1 < out_len; ++n)
+        out[n] = (char)tolower((unsigned char)s[n]);
+    out[n] = '\0';
+}
+
+/* Takes the next line (without '\n' or "\r\n"), NUL-terminated in place.
+ * Returns 1 with a line, 0 at the end, or a negative status with err set. */
+static int next_line(coce_trade_reader *r, char **line, size_t *len,
+                     coce_err *err)
+{
+    for (;;) {
+        char *start = r->buf + r->pos;
+        char *nl = memchr(start, '\n', r->end - r->pos);
+        size_t n = 0;
+        if (nl != NULL) {
+            n = (size_t)(nl - start);
+            r->pos += n + 1;
+        } else if (r->eof) {
+            if (r->end == r->pos)
+                return 0;
+            n = r->end - r->pos;
+            r->pos = r->end;
+        } else {
+            if (r->pos > 0) {
+                memmove(r->buf, start, r->end - r->pos);
+                r->end -= r->pos;
+                r->pos = 0;
+            }
+            if (r->end == LINE_BUF_CAP)
+                return coce_err_set(err, COCE_EPARSE,
+                                    "%s:%zu: line longer than %u bytes",
+                                    r->path, r->line + 1, LINE_BUF_CAP);
+            int got = gzread(r->gz, r->buf + r->end,
+                             (unsigned)(LINE_BUF_CAP - r->end));
+            int errnum = Z_OK;
+            const char *zmsg = gzerror(r->gz, &errnum);
+            if (got < 0 || (got == 0 && errnum != Z_OK)) {
+                if (errnum == Z_BUF_ERROR)
+                    return coce_err_set(err, COCE_EPARSE,
+                                        "%s:%zu: truncated gzip stream",
+                                        r->path, r->line + 1);
+                if (errnum == Z_ERRNO)
+                    return coce_err_set(err, COCE_EIO, "%s:%zu: read: %s",
+                                        r->path, r->line + 1,
+                                        strerror(errno));
+                return coce_err_set(err, COCE_EPARSE,
+                                    "%s:%zu: corrupt gzip stream: %s",
+                                    r->path, r->line + 1, zmsg);
+            }
+            if (got == 0)
+                r->eof = 1;
+            r->end += (size_t)got;
+            continue;
+        }
+        r->line++;
+        if (n > 0 && start[n - 1] == '\r')
+            --n;
+        start[n] = '\0';
+        *line = start;
+        *len = n;
+        return 1;
+    }
+}
+
+static int find_col(const coce_trade_reader *r, const char *const *names)
+{
+    for (int c = 0; c < r->n_cols; ++c)
+        for (const char *const *n = names; *n != NULL; ++n)
+            if (strcmp(r->col_name[c], *n) == 0)
+                return c;
+    return COL_NONE;
+}
+
+static int parse_header(coce_trade_reader *r, char *line, size_t len,
+                        coce_err *err)
+{
+    if (len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) { /* UTF-8 BOM */
+        line += 3;
+        len -= 3;
+    }
+    r->n_cols = 0;
+    size_t a = 0;
+    for (size_t i = 0; i <= len; ++i) {
+        if (i < len && line[i] != ',')
+            continue;
+        if (r->n_cols == MAX_COLS)
+            return coce_err_set(err, COCE_EPARSE,
+                                "%s:1: more than %d columns in the header",
+                                r->path, MAX_COLS);
+        lower_trim(line + a, i - a, r->col_name[r->n_cols], COL_NAME_MAX);
+        r->n_cols++;
+        a = i + 1;
+    }
+    static const char *const SYM[] = {"symbol", "pair", NULL};
+    static const char *const TIME[] = {"timestamp", "time_ms", "time", NULL};
+    static const char *const PRICE[] = {"price", NULL};
+    static const char *const QTY[] = {"amount", "qty", "quantity", NULL};
+    static const char *const SIDE[] = {"side", NULL};
+    r->c_sym = find_col(r, SYM);
+    r->c_time = find_col(r, TIME);
+    r->c_price = find_col(r, PRICE);
+    r->c_qty = find_col(r, QTY);
+    r->c_side = find_col(r, SIDE);
+    if (r->c_time == COL_NONE || r->c_price == COL_NONE ||
+        r->c_qty == COL_NONE || r->c_side == COL_NONE)
+        return coce_err_set(err, COCE_EPARSE,
+                            "%s:1: unknown header '%.*s' (expected "
+                            "symbol,timestamp,datetime,side,price,amount,"
+                            "btc_volume or timestamp,price,qty,side)",
+                            r->path, (int)(len > 200 ? 200 : len), line);
+    return COCE_OK;
+}
+
+void coce_trade_reader_free(coce_trade_reader *r)
+{
+    if (r == NULL)
+        return;
+    if (r->gz != NULL)
+        (void)gzclose(r->gz);
+    free(r->buf);
+    free(r->path);
+    free(r);
+}
+
+static int reader_file_symbol(coce_trade_reader *r, coce_err *err)
+{
+    int64_t ms = 0;
+    int rc = coce_trade_filename_parse(r->path, r->file_symbol,
+                                       sizeof r->file_symbol, &ms);
+    if ((rc != COCE_OK && rc != COCE_EPARSE) || r->file_symbol[0] == '\0')
+        return coce_err_set(err, COCE_EPARSE,
+                            "%s: no symbol column and no symbol in the file "
+                            "name",
+                            r->path);
+    rc = coce_symbols_intern(r->symbols, r->file_symbol, &r->file_asset);
+    if (rc != COCE_OK)
+        return coce_err_set(err, rc, "%s: symbol '%s': %s", r->path,
+                            r->file_symbol, coce_strerror(rc));
+    r->have_symbol = 1;
+    return COCE_OK;
+}
+
+int coce_trade_reader_open(coce_trade_reader **out, const char *path,
+                           coce_symbols *symbols,
+                           const coce_trade_reader_opts *opts, coce_err *err)
+{
+    if (out == NULL || path == NULL || symbols == NULL)
+        return coce_err_set(err, COCE_EINVAL,
+                            "coce_trade_reader_open: NULL argument");
+    *out = NULL;
+    coce_trade_reader *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return coce_err_set(err, COCE_ENOMEM, "%s: out of memory", path);
+    size_t plen = strlen(path);
+    r->path = malloc(plen + 1);
+    r->buf = malloc(LINE_BUF_CAP + 1);
+    if (r->path == NULL || r->buf == NULL) {
+        coce_trade_reader_free(r);
+        return coce_err_set(err, COCE_ENOMEM, "%s: out of memory", path);
+    }
+    memcpy(r->path, path, plen + 1);
+    r->symbols = symbols;
+    if (opts != NULL)
+        r->opts = *opts;
+    r->gz = gzopen(path, "rb");
+    if (r->gz == NULL) {
+        int e = errno;
+        coce_trade_reader_free(r);
+        return coce_err_set(err, COCE_EIO, "%s: cannot open: %s", path,
+                            strerror(e));
+    }
+    (void)gzbuffer(r->gz, 128u * 1024u);
+    char *line = NULL;
+    size_t len = 0;
+    int rc = next_line(r, &line, &len, err);
+    if (rc == 0)
+        rc = coce_err_set(err, COCE_EPARSE, "%s: empty file (no header line)",
+                          path);
+    if (rc == 1)
+        rc = parse_header(r, line, len, err);
+    if (rc == COCE_OK && r->c_sym == COL_NONE)
+        rc = reader_file_symbol(r, err);
+    if (rc != COCE_OK) {
+        coce_trade_reader_free(r);
+        return rc;
+    }
+    *out = r;
+    return COCE_OK;
+}
+
+/* Parses a number filling the whole NUL-terminated field. */
+static int parse_double(const char *s, double *out)
+{
+    if (*s == '\0')
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*end != '\0' || errno == ERANGE || !isfinite(v))
+        return 0;
+    *out = v;
+    return 1;
+}
+
+static char *trim_field(char *s)
+{
+    while (isspace((unsigned char)*s))
+        ++s;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+/* Row -> trade. Returns COCE_OK, 1 for a bad row (why filled) or a negative
+ * status for a failure that is not the row's fault. */
+static int parse_row(coce_trade_reader *r, char *line, coce_trade *t,
+                     char *why, size_t why_len)
+{
+    char *f[MAX_COLS];
+    int n = 0;
+    char *p = line;
+    for (;;) {
+        char *comma = strchr(p, ',');
+        if (n < MAX_COLS)
+            f[n] = p;
+        ++n;
+        if (comma == NULL)
+            break;
+        *comma = '\0';
+        p = comma + 1;
+    }
+    if (n != r->n_cols) {
+        (void)snprintf(why, why_len,
+                       "wrong number of columns (expected %d, got %d)",
+                       r->n_cols, n);
+        return 1;
+    }
+    for (int c = 0; c < n; ++c)
+        f[c] = trim_field(f[c]);
+
+    const char *tf = f[r->c_time];
+    if (coce_trade_parse_time(tf, strlen(tf), &t->time_ms) != COCE_OK) {
+        (void)snprintf(why, why_len, "column '%s': not a time '%.40s'",
+                       r->col_name[r->c_time], tf);
+        return 1;
+    }
+    const int cols[2] = {r->c_price, r->c_qty};
+    double *vals[2] = {&t->price, &t->qty};
+    static const char *const WHAT[2] = {"price", "quantity"};
+    for (int k = 0; k < 2; ++k) {
+        const char *s = f[cols[k]];
+        const char *name = r->col_name[cols[k]];
+        if (!parse_double(s, vals[k])) {
+            (void)snprintf(why, why_len, "column '%s': not a number '%.40s'",
+                           name, s);
+            return 1;
+        }
+        if (*vals[k] <= 0.0) {
+            (void)snprintf(why, why_len, "column '%s': %s %s %.40s", name,
+                           *vals[k] < 0.0 ? "negative" : "zero", WHAT[k], s);
+            return 1;
+        }
+    }
+    const char *side = f[r->c_side];
+    if (strcmp(side, "buy") == 0 || strcmp(side, "BUY") == 0 ||
+        strcmp(side, "Buy") == 0) {
+        t->side = COCE_SIDE_BUY;
+    } else if (strcmp(side, "sell") == 0 || strcmp(side, "SELL") == 0 ||
+               strcmp(side, "Sell") == 0) {
+        t->side = COCE_SIDE_SELL;
+    } else {
+        (void)snprintf(why, why_len,
+                       "column '%s': unknown side '%.40s' (expected buy or "
+                       "sell)",
+                       r->col_name[r->c_side], side);
+        return 1;
+    }
+    if (r->c_sym == COL_NONE) {
+        t->asset = r->file_asset;
+    } else {
+        const char *pair = f[r->c_sym];
+        if (!r->have_last || strcmp(pair, r->last_pair) != 0) {
+            char base[COCE_SYMBOL_MAX + 1];
+            if (strlen(pair) > COCE_SYMBOL_MAX ||
+                coce_symbol_base(pair, base, sizeof base) != COCE_OK) {
+                (void)snprintf(why, why_len,
+                               "column '%s': not a symbol '%.40s'",
+                               r->col_name[r->c_sym], pair);
+                return 1;
+            }
+            int rc = coce_symbols_intern(r->symbols, base, &r->last_asset);
+            if (rc != COCE_OK)
+                return rc;
+            memcpy(r->last_pair, pair, strlen(pair) + 1);
+            r->have_last = 1;
+            if (!r->have_symbol) {
+                memcpy(r->file_symbol, base, sizeof base);
+                r->have_symbol = 1;
+            }
+        }
+        t->asset = r->last_asset;
+    }
+    if (r->have_prev && t->time_ms < r->prev_time && !r->opts.allow_unsorted) {
+        (void)snprintf(why, why_len,
+                       "column '%s': timestamp goes backwards from %lld to "
+                       "%lld",
+                       r->col_name[r->c_time], (long long)r->prev_time,
+                       (long long)t->time_ms);
+        return 1;
+    }
+    return COCE_OK;
+}
+
+static int reader_fail(coce_trade_reader *r, int code, const coce_err *detail,
+                       coce_err *err)
+{
+    r->failed = 1;
+    r->fail_code = code;
+    (void)snprintf(r->fail_msg, sizeof r->fail_msg, "%s",
+                   detail != NULL ? detail->msg : coce_strerror(code));
+    return coce_err_set(err, code, "%s", r->fail_msg);
+}
+
+int coce_trade_reader_next(coce_trade_reader *r, coce_trade *buf, size_t cap,
+                           size_t *n_out, coce_err *err)
+{
+    if (n_out != NULL)
+        *n_out = 0;
+    if (r == NULL || buf == NULL || cap == 0 || n_out == NULL)
+        return coce_err_set(err, COCE_EINVAL,
+                            "coce_trade_reader_next: NULL argument or cap 0");
+    if (r->failed)
+        return coce_err_set(err, r->fail_code, "%s", r->fail_msg);
+    size_t n = 0;
+    while (n < cap) {
+        char *line = NULL;
+        size_t len = 0;
+        coce_err detail;
+        coce_err_clear(&detail);
+        int rc = next_line(r, &line, &len, &detail);
+        if (rc == 0)
+            break;
+        if (rc < 0) {
+            *n_out = n;
+            return reader_fail(r, rc, &detail, err);
+        }
+        if (len == 0)
+            continue;
+        char why[256];
+        rc = parse_row(r, line, &buf[n], why, sizeof why);
+        if (rc < 0) {
+            *n_out = n;
+            return reader_fail(r, rc, NULL, err);
+        }
+        if (rc == 1) {
+            if (!r->opts.skip_bad_rows) {
+                coce_err_set(&detail, COCE_EPARSE, "%s:%zu: %s", r->path,
+                             r->line, why);
+                *n_out = n;
+                return reader_fail(r, COCE_EPARSE, &detail, err);
+            }
+            if (r->skipped == 0)
+                coce_log(COCE_LOG_WARN, "data_ingest", "trade_row_skipped",
+                         "{s:s, s:I, s:s}", "file", r->path, "line",
+                         (json_int_t)r->line, "error", why);
+            r->skipped++;
+            continue;
+        }
+        r->prev_time = buf[n].time_ms;
+        r->have_prev = 1;
+        r->rows++;
+        n++;
+    }
+    *n_out = n;
+    return n > 0 ? COCE_OK : COCE_EEOF;
+}
+
+size_t coce_trade_reader_skipped(const coce_trade_reader *r)
+{
+    return r == NULL ? 0 : r->skipped;
+}
+
+size_t coce_trade_reader_rows(const coce_trade_reader *r)
+{
+    return r == NULL ? 0 : r->rows;
+}
+
+const char *coce_trade_reader_symbol(const coce_trade_reader *r)
+{
+    return r != NULL && r->have_symbol ? r->file_symbol : NULL;
+}
+
+/* ---- directory listing ------------------------------------------------ */
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void coce_trade_dir_list_free(char **paths, size_t n)
+{
+    if (paths == NULL)
+        return;
+    for (size_t i = 0; i < n; ++i)
+        free(paths[i]);
+    free(paths);
+}
+
+int coce_trade_dir_list(const char *dir, char ***paths, size_t *n,
+                        coce_err *err)
+{
+    if (dir == NULL || paths == NULL || n == NULL)
+        return coce_err_set(err, COCE_EINVAL,
+                            "coce_trade_dir_list: NULL argument");
+    *paths = NULL;
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return coce_err_set(err, COCE_EIO, "%s: cannot open directory: %s",
+                            dir, strerror(errno));
+    char **list = NULL;
+    size_t count = 0, cap = 0;
+    size_t dlen = strlen(dir);
+    int sep = dlen > 0 && dir[dlen - 1] != '/';
+    int rc = COCE_OK;
+    const struct dirent *e = NULL;
+    while ((e = readdir(d)) != NULL) {
+        const char *name = e->d_name;
+        if (name[0] == '.' ||
+            !(ends_with(name, ".csv") || ends_with(name, ".csv.gz")))
+            continue;
+        if (count == cap) {
+            size_t ncap = cap == 0 ? 16 : cap * 2;
+            char **bigger = realloc(list, ncap * sizeof *bigger);
+            if (bigger == NULL) {
+                rc = COCE_ENOMEM;
+                break;
+            }
+            list = bigger;
+            cap = ncap;
+        }
+        size_t len = dlen + (size_t)sep + strlen(name) + 1;
+        list[count] = malloc(len);
+        if (list[count] == NULL) {
+            rc = COCE_ENOMEM;
+            break;
+        }
+        (void)snprintf(list[count], len, "%s%s%s", dir, sep ? "/" : "", name);
+        count++;
+    }
+    (void)closedir(d);
+    if (rc != COCE_OK) {
+        coce_trade_dir_list_free(list, count);
+        return coce_err_set(err, rc, "%s: out of memory", dir);
+    }
+    /* Same directory prefix everywhere, so full paths sort as names do. */
+    if (count > 1)
+        qsort(list, count, sizeof *list, cmp_str);
+    *paths = list;
+    *n = count;
+    return COCE_OK;
+}
+
+/* ---- writer ------------------------------------------------------------- */
+
+struct coce_trade_writer {
+    gzFile gz;
+    char *path;
+    char *tmp;
+    char pair[COCE_SYMBOL_MAX + 1];
+    int failed;
+};
+
+/* Shortest of %.15g..%.17g that strtod reads back exactly; %.17g always
+ * does for a binary64 (IEEE 754-2008, 5.12.2). */
+static void format_double(double v, char *out, size_t len)
+{
+    for (int prec = 15; prec <= 17; ++prec) {
+        (void)snprintf(out, len, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
+            return;
+    }
+}
+
+static void writer_discard(coce_trade_writer *w)
+{
+    if (w->gz != NULL)
+        (void)gzclose(w->gz);
+    w->gz = NULL;
+    if (w->tmp != NULL)
+        (void)remove(w->tmp);
+    free(w->tmp);
+    free(w->path);
+    free(w);
+}
+
+int coce_trade_writer_open(coce_trade_writer **out, const char *path,
+                           const char *pair, coce_err *err)
+{
+    if (out == NULL || path == NULL || pair == NULL)
+        return coce_err_set(err, COCE_EINVAL,
+                            "coce_trade_writer_open: NULL argument");
+    *out = NULL;
+    size_t plen = strlen(pair);
+    if (plen == 0 || plen > COCE_SYMBOL_MAX || strpbrk(pair, ",\"\r\n") != NULL)
+        return coce_err_set(err, COCE_EINVAL, "%s: invalid pair '%.40s'", path,
+                            pair);
+    coce_trade_writer *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return coce_err_set(err, COCE_ENOMEM, "%s: out of memory", path);
+    size_t len = strlen(path);
+    w->path = malloc(len + 1);
+    w->tmp = malloc(len + 5);
+    if (w->path == NULL || w->tmp == NULL) {
+        free(w->tmp);
+        w->tmp = NULL;
+        writer_discard(w);
+        return coce_err_set(err, COCE_ENOMEM, "%s: out of memory", path);
+    }
+    memcpy(w->path, path, len + 1);
+    (void)snprintf(w->tmp, len + 5, "%s.tmp", path);
+    memcpy(w->pair, pair, plen + 1);
+    /* "T" = transparent: plain text through the same gzwrite path. */
+    w->gz = gzopen(w->tmp, ends_with(path, ".gz") ? "wb6" : "wbT");
+    if (w->gz == NULL) {
+        int e = errno;
+        free(w->tmp);
+        w->tmp = NULL;
+        writer_discard(w);
+        return coce_err_set(err, COCE_EIO, "%s: cannot create: %s", path,
+                            strerror(e));
+    }
+    if (gzputs(w->gz, "symbol,timestamp,datetime,side,price,amount,"
+                      "btc_volume\n") < 0) {
+        writer_discard(w);
+        return coce_err_set(err, COCE_EIO, "%s: write failed", path);
+    }
+    *out = w;
+    return COCE_OK;
+}
+
+int coce_trade_writer_write(coce_trade_writer *w, const coce_trade *t,
+                            coce_err *err)
+{
+    if (w == NULL || t == NULL)
+        return coce_err_set(err, COCE_EINVAL,
+                            "coce_trade_writer_write: NULL argument");
+    if (w->failed)
+        return coce_err_set(err, COCE_EIO, "%s: an earlier write failed",
+                            w->path);
+    if (!isfinite(t->price) || t->price <= 0.0 || !isfinite(t->qty) ||
+        t->qty <= 0.0 ||
+        (t->side != COCE_SIDE_BUY && t->side != COCE_SIDE_SELL))
+        return coce_err_set(err, COCE_EINVAL,
+                            "%s: trade at %lld: price %g, qty %g, side %d: "
+                            "price and qty must be positive, side buy or sell",
+                            w->path, (long long)t->time_ms, t->price, t->qty,
+                            (int)t->side);
+    char when[32], price[32], qty[32], vol[32];
+    if (coce_trade_format_time(t->time_ms, when, sizeof when) != COCE_OK)
+        return coce_err_set(err, COCE_ERANGE, "%s: time %lld out of range",
+                            w->path, (long long)t->time_ms);
+    format_double(t->price, price, sizeof price);
+    format_double(t->qty, qty, sizeof qty);
+    format_double(t->price * t->qty, vol, sizeof vol);
+    char line[256];
+    int n = snprintf(line, sizeof line, "%s,%lld,%s,%s,%s,%s,%s\n", w->pair,
+                     (long long)t->time_ms, when,
+                     t->side == COCE_SIDE_BUY ? "buy" : "sell", price, qty,
+                     vol);
+    if (n <= 0 || (size_t)n >= sizeof line ||
+        gzwrite(w->gz, line, (unsigned)n) != n) {
+        w->failed = 1;
+        return coce_err_set(err, COCE_EIO, "%s: write failed", w->path);
+    }
+    return COCE_OK;
+}
+
+int coce_trade_writer_close(coce_trade_writer *w, coce_err *err)
+{
+    if (w == NULL)
+        return COCE_OK;
+    int zrc = gzclose(w->gz);
+    w->gz = NULL;
+    if (w->failed || zrc != Z_OK) {
+        int rc = coce_err_set(err, COCE_EIO, "%s: write failed", w->path);
+        writer_discard(w);
+        return rc;
+    }
+    if (rename(w->tmp, w->path) != 0) {
+        int rc = coce_err_set(err, COCE_EIO, "%s: rename: %s", w->path,
+                              strerror(errno));
+        writer_discard(w);
+        return rc;
+    }
+    free(w->tmp);
+    w->tmp = NULL;
+    writer_discard(w);
+    return COCE_OK;
+}

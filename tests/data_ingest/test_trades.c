@@ -1,0 +1,900 @@
+/* Tests of the streaming trade reader/writer (src/data_ingest/trades.h).
+ * Fixtures are written into a fresh tmpdir by each test (plain text, gzip
+ * through zlib, a gzip stream cut in half); the real-data test reads one of
+ * ../shared/data/pump_trades and skips when ../shared is absent. */
+#include "testutil.h"
+#include "data_ingest/trades.h"
+#include "utils/log.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#define HDR_A "symbol,timestamp,datetime,side,price,amount,btc_volume\n"
+#define HDR_B "timestamp,price,qty,side\n"
+
+static char g_dir[512];
+
+static int setup(void **state)
+{
+    (void)state;
+    return coce_test_tmpdir(g_dir, sizeof g_dir) == NULL ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    coce_test_rmtree(g_dir);
+    return 0;
+}
+
+static const char *tmp_path(char *buf, size_t len, const char *name)
+{
+    (void)snprintf(buf, len, "%s/%s", g_dir, name);
+    return buf;
+}
+
+static void write_gz(const char *path, const char *text)
+{
+    gzFile gz = gzopen(path, "wb");
+    assert_non_null(gz);
+    size_t n = strlen(text);
+    assert_int_equal(gzwrite(gz, text, (unsigned)n), (int)n);
+    assert_int_equal(gzclose(gz), Z_OK);
+}
+
+/* A complete gzip member of `text` in memory (RFC 1952 via windowBits 31). */
+static size_t gzip_bytes(const char *text, unsigned char *out, size_t cap)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 31, 8,
+                                  Z_DEFAULT_STRATEGY),
+                     Z_OK);
+    zs.next_in = (unsigned char *)(uintptr_t)text;
+    zs.avail_in = (unsigned)strlen(text);
+    zs.next_out = out;
+    zs.avail_out = (unsigned)cap;
+    assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    size_t n = zs.total_out;
+    deflateEnd(&zs);
+    return n;
+}
+
+static void write_bytes(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Reads a whole file with chunks of `cap`; returns the final status (EEOF on
+ * success) and the trades in a malloc'ed array. */
+static int read_all(const char *path, coce_symbols *sy,
+                    const coce_trade_reader_opts *opts, size_t cap,
+                    coce_trade **out, size_t *n, coce_err *err)
+{
+    coce_trade_reader *r = NULL;
+    *out = NULL;
+    *n = 0;
+    int rc = coce_trade_reader_open(&r, path, sy, opts, err);
+    if (rc != COCE_OK)
+        return rc;
+    coce_trade *buf = malloc(cap * sizeof *buf);
+    size_t total = 0, tcap = 0;
+    coce_trade *all = NULL;
+    assert_non_null(buf);
+    for (;;) {
+        size_t got = 0;
+        rc = coce_trade_reader_next(r, buf, cap, &got, err);
+        assert_true(got <= cap);
+        if (got > 0) {
+            if (total + got > tcap) {
+                tcap = (total + got) * 2;
+                all = realloc(all, tcap * sizeof *all);
+                assert_non_null(all);
+            }
+            memcpy(all + total, buf, got * sizeof *buf);
+            total += got;
+        }
+        if (rc != COCE_OK)
+            break;
+        assert_true(got > 0);
+    }
+    if (rc == COCE_EEOF)
+        assert_int_equal(coce_trade_reader_rows(r), total);
+    free(buf);
+    coce_trade_reader_free(r);
+    *out = all;
+    *n = total;
+    return rc;
+}
+
+static void test_format_a_plain(void **state)
+{
+    (void)state;
+    char path[600];
+    tmp_path(path, sizeof path, "anything.csv");
+    assert_int_equal(
+        coce_test_write_file(path, HDR_A
+                             "ADX/BTC,1561309495124,2019-06-23T17:04:55.124Z,"
+                             "buy,1.348e-05,81.0,0.00109188\n"
+                             "ADX/BTC,1561309495124,2019-06-23T17:04:55.124Z,"
+                             "sell,1.349e-05,318.0,0.00428982\n"
+                             "ADX/BTC,1561309500000,2019-06-23T17:05:00.000Z,"
+                             "buy,2e-05,1,2e-05\n"),
+        0);
+    coce_symbols *sy = NULL;
+    assert_int_equal(coce_symbols_new(&sy), COCE_OK);
+    assert_int_equal(coce_symbols_intern(sy, "BTC", NULL), COCE_OK);
+    coce_trade_reader *r = NULL;
+    coce_err err;
+    assert_int_equal(coce_trade_reader_open(&r, path, sy, NULL, &err),
+                     COCE_OK);
+    assert_null(coce_trade_reader_symbol(r)); /* not read yet */
+    coce_trade t[8];
+    size_t n = 0;
+    assert_int_equal(coce_trade_reader_next(r, t, 8, &n, &err), COCE_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(coce_trade_reader_symbol(r), "ADX");
+    assert_int_equal(t[0].time_ms, 1561309495124LL);
+    assert_true(t[0].price == 1.348e-05);
+    assert_true(t[0].qty == 81.0);
+    assert_int_equal(t[0].side, COCE_SIDE_BUY);
+    assert_int_equal(t[0].asset, 1); /* BTC was 0 */
+    assert_int_equal(t[1].side, COCE_SIDE_SELL);
+    assert_true(t[1].price == 1.349e-05);
+    assert_int_equal(t[2].time_ms, 1561309500000LL);
+    assert_true(t[2].price == 2e-05);
+    assert_int_equal(coce_trade_reader_rows(r), 3);
+    assert_int_equal(coce_trade_reader_skipped(r), 0);
+    assert_int_equal(coce_trade_reader_next(r, t, 8, &n, &err), COCE_EEOF);
+    assert_int_equal(n, 0);
+    assert_int_equal(coce_trade_reader_next(r, t, 8, &n, &err), COCE_EEOF);
+    coce_trade_reader_free(r);
+    coce_trade_reader_free(NULL);
+    coce_symbols_free(sy);
+}
+
+/* Format (b) has no symbol column: the asset comes from the file name. */
+static void test_format_b_symbol_from_name(void **state)
+{
+    (void)state;
+    const char *names[] = {"XRP_2020-01-02_03.04.csv", "SOL.csv",
+                           "DOGE 2021-01-28_20.00 pump.csv", "ethbtc.csv"};
+    const char *want[] = {"XRP", "SOL", "DOGE", "ETH"};
+    coce_symbols *sy = NULL;
+    assert_int_equal(coce_symbols_new(&sy), COCE_OK);
+    for (size_t i = 0; i < 4; ++i) {
+        char path[600];
+        tmp_path(path, sizeof path, names[i]);
+        assert_int_equal(coce_test_write_file(path, HDR_B "1000,2.5,3,buy\n"
+                                                          "1001,2.25,0.5,SELL\n"),
+                         0);
+        coce_trade_reader *r = NULL;
+        coce_err err;
+        assert_int_equal(coce_trade_reader_open(&r, path, sy, NULL, &err),
+                         COCE_OK);
+        assert_string_equal(coce_trade_reader_symbol(r), want[i]);
+        coce_trade t[4];
+        size_t n = 0;
+        assert_int_equal(coce_trade_reader_next(r, t, 4, &n, &err), COCE_OK);
+        assert_int_equal(n, 2);
+        assert_int_equal(t[0].time_ms, 1000);
+        assert_true(t[0].price == 2.5);
+        assert_true(t[0].qty == 3.0);
+        assert_int_equal(t[1].side, COCE_SIDE_SELL);
+        coce_asset_id id = 99;
+        assert_int_equal(coce_symbols_find(sy, want[i], &id), COCE_OK);
+        assert_int_equal(t[0].asset, id);
+        assert_int_equal(t[0].asset, i);
+        coce_trade_reader_free(r);
+    }
+    coce_symbols_free(sy);
+}
+
+static void assert_same_trades(const coce_trade *a, const coce_trade *b,
+                               size_t n);
+
+static void test_crlf_blank_lines_no_final_newline(void **state)
+{
+    (void)state;
+    char path[600];
+    tmp_path(path, sizeof path, "ADA.csv");
+    assert_int_equal(coce_test_write_file(path,
+                                          "\xEF\xBB\xBF"
+                                          "Timestamp, Price ,Qty,Side\r\n"
+                                          "1,1.5,2,buy\r\n"
+                                          "\r\n"
+                                          "2, 1.75 ,3,sell\r\n"
+                                          "\n"
+                                          "3,2,4,buy"),
+                     0);
+    coce_symbols *sy = NULL;
+    assert_int_equal(coce_symbols_new(&sy), COCE_OK);
+    coce_trade *t = NULL;
+    size_t n = 0;
+    coce_err err;
+    assert_int_equal(read_all(path, sy, NULL, 16, &t, &n, &err), COCE_EEOF);
+    assert_int_equal(n, 3);
+    assert_int_equal(t[1].time_ms, 2);
+    assert_true(t[1].price == 1.75);
+    assert_int_equal(t[2].time_ms, 3);
+    assert_true(t[2].qty == 4.0);
+    /* the same bytes gzip'd read the same through the one code path */
+    char gz[600];
+    tmp_path(gz, sizeof gz, "ADA.csv.gz");
+    char *text = coce_test_read_file(path, NULL);
+    assert_non_null(text);
+    write_gz(gz, text);
+    free(text);
+    coce_trade *t2 = NULL;
+    size_t n2 = 0;
+    assert_int_equal(read_all(gz, sy, NULL, 2, &t2, &n2, &err), COCE_EEOF);
+    assert_int_equal(n2, 3);
+    assert_same_trades(t2, t, 3);
+    free(t2);
+    free(t);
+    coce_symbols_free(sy);
+}
+
+/* Deterministic synthetic tape with repeated milliseconds (rush orders). */
+static void make_tape(coce_trade *t, size_t n)
+{
+    int64_t ms = 1561309495124LL;
+    for (size_t i = 0; i < n; ++i) {
+        ms += (int64_t)((i * 7919) % 5); /* 0..4 ms steps: many ties */
+        t[i].time_ms = ms;
+        t[i].price = 1e-5 * (1.0 + 0.001 * (double)(i % 97)) / 3.0;
+        t[i].qty = 0.1 + (double)(i % 13) * 1.7;
+        t[i].side = (i % 3 == 0) ? COCE_SIDE_SELL : COCE_SIDE_BUY;
+        t[i].asset = 0;
+    }
+}
+
+static void write_tape(const char *path, const coce_trade *t, size_t n)
+{
+    coce_trade_writer *w = NULL;
+    coce_err err;
+    assert_int_equal(coce_trade_writer_open(&w, path, "ADX/BTC", &err),
+                     COCE_OK);
+    for (size_t i = 0; i < n; ++i)
+        assert_int_equal(coce_trade_writer_write(w, &t[i], &err), COCE_OK);
+    assert_int_equal(coce_trade_writer_close(w, &err), COCE_OK);
+}
+
+static void assert_same_trades(const coce_trade *a, const coce_trade *b,
+                               size_t n)
+{
+    for (size_t i = 0; i < n; ++i) {
+        assert_int_equal(a[i].time_ms, b[i].time_ms);
+        assert_true(a[i].price == b[i].price); /* exact, not close */
+        assert_true(a[i].qty == b[i].qty);
+        assert_int_equal(a[i].side, b[i].side);
+        assert_int_equal(a[i].asset, b[i].asset);
+    }
+}
+
+/* Writer -> reader is exact, plain and gzip give the same trades, and every
+ * chunk size gives the same sequence. */
+static void test_roundtrip_and_chunking(void **state)
+{
+    (void)state;
+    enum { N = 2500 };
+    coce_trade *tape = malloc(N * sizeof *tape);
+    assert_non_null(tape);
+    make_tape(tape, N);
+    /* awkward doubles: not representable in 15 digits */
+    tape[5].price = 0.1 + 0.2;
+    tape[6].price = nextafter(1.348e-05, 1.0);
+    tape[7].qty = 1.0 / 3.0;
+    tape[8].price = 1e-300;
+    char plain[600], gz[600];
+    tmp_path(plain, sizeof plain, "tape.csv");
+    tmp_path(gz, sizeof gz, "tape.csv.gz");
+    write_tape(plain, tape, N);
+    write_tape(gz, tape, N);
+    /* the .gz really is gzip, the .csv really is text */
+    FILE *f = fopen(gz, "rb");
+    assert_non_null(f);
+    assert_int_equal(fgetc(f), 0x1f);
+    assert_int_equal(fgetc(f), 0x8b);
+    fclose(f);
+    char *text = coce_test_read_file(plain, NULL);
+    assert_non_null(text);
+    assert_memory_equal(text, HDR_A, strlen(HDR_A));
+    /* first row: datetime column, btc_volume = price * amount */
+    const char *row = text + strlen(HDR_A);
+    const char *lead = "ADX/BTC,1561309495124,2019-06-23T17:04:55.124Z,sell,";
+    assert_memory_equal(row, lead, strlen(lead));
+    char first[256];
+    size_t rl = (size_t)(strchr(row, '\n') - row);
+    assert_true(rl < sizeof first);
+    memcpy(first, row, rl);
+    first[rl] = '\0';
+    double vol = strtod(strrchr(first, ',') + 1, NULL);
+    assert_true(vol == tape[0].price * tape[0].qty);
+    free(text);
+
+    const size_t caps[] = {1, 7, 1000};
+    const char *paths[] = {plain, gz};
+    for (size_t k = 0; k < 2; ++k) {
+        for (size_t c = 0; c < 3; ++c) {
+            coce_symbols *sy = NULL;
+            assert_int_equal(coce_symbols_new(&sy), COCE_OK);
+            coce_trade *got = NULL;
+            size_t n = 0;
+            coce_err err;
+            assert_int_equal(
+                read_all(paths[k], sy, NULL, caps[c], &got, &n, &err),
+                COCE_EEOF);
+            assert_int_equal(n, N);
+            assert_same_trades(got, tape, N);
+            free(got);
+            coce_symbols_free(sy);
+        }
+    }
+    free(tape);
+}
+
+typedef struct bad_case {
+    const char *body; /* after HDR_A */
+    const char *msg;  /* expected after "FILE:" */
+    size_t good;      /* good trades before the bad row */
+} bad_case;
+
+#define ROW_OK1 "ADX/BTC,1000,x,buy,1.5,2,3\n"
+#define ROW_OK2 "ADX/BTC,2000,x,sell,1.5,2,3\n"
+
+static const bad_case BAD[] = {
+    {ROW_OK1 "ADX/BTC,2000,x,buy,abc,2,3\n",
+     "3: column 'price': not a number 'abc'", 1},
+    {ROW_OK1 "ADX/BTC,2000,x,buy,,2,3\n", "3: column 'price': not a number",
+     1},
+    {ROW_OK1 ROW_OK2 "ADX/BTC,3000,x,buy,-1.5,2,3\n",
+     "4: column 'price': negative price", 2},
+    {"ADX/BTC,3000,x,buy,0,2,3\n", "2: column 'price': zero price", 0},
+    {ROW_OK1 "ADX/BTC,3000,x,buy,1,0,3\n", "3: column 'amount': zero quantity",
+     1},
+    {ROW_OK1 "ADX/BTC,3000,x,buy,1,-2,3\n",
+     "3: column 'amount': negative quantity", 1},
+    {ROW_OK1 "ADX/BTC,3000,x,buy,1,inf,3\n",
+     "3: column 'amount': not a number", 1},
+    {ROW_OK1 "ADX/BTC,3000,x,buy,1,1e999,3\n",
+     "3: column 'amount': not a number", 1},
+    {ROW_OK2 ROW_OK1, "3: column 'timestamp': timestamp goes backwards from "
+                      "2000 to 1000",
+     1},
+    {ROW_OK1 "ADX/BTC,3000,x,buy,1,2\n",
+     "3: wrong number of columns (expected 7, got 6)", 1},
+    {ROW_OK1 "ADX/BTC,3000,x,buy,1,2,3,4\n",
+     "3: wrong number of columns (expected 7, got 8)", 1},
+    {ROW_OK1 "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q,r,s,t,u,v,w,x,y,z,a,b,c,d,e,"
+             "f,g,h,i,j\n",
+     "3: wrong number of columns (expected 7, got 36)", 1},
+    {ROW_OK1 "ADX/BTC,3000,x,hold,1,2,3\n", "3: column 'side': unknown side",
+     1},
+    {ROW_OK1 "ADX/BTC,12:00,x,buy,1,2,3\n", "3: column 'timestamp': not a time",
+     1},
+    {ROW_OK1 "A B/BTC,3000,x,buy,1,2,3\n", "3: column 'symbol': not a symbol",
+     1},
+};
+
+static void test_bad_rows_strict(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; ++i) {
+        char path[600], body[1024], want[700];
+        tmp_path(path, sizeof path, "bad.csv");
+        (void)snprintf(body, sizeof body, "%s%s", HDR_A, BAD[i].body);
+        assert_int_equal(coce_test_write_file(path, body), 0);
+        coce_symbols *sy = NULL;
+        assert_int_equal(coce_symbols_new(&sy), COCE_OK);
+        coce_trade_reader *r = NULL;
+        coce_err err;
+        assert_int_equal(coce_trade_reader_open(&r, path, sy, NULL, &err),
+                         COCE_OK);
+        coce_trade t[16];
+        size_t n = 99;
+        int rc = coce_trade_reader_next(r, t, 16, &n, &err);
+        (void)snprintf(want, sizeof want, "%s:%s", path, BAD[i].msg);
+        if (rc != COCE_EPARSE || strstr(err.msg, want) != err.msg)
+            fail_msg("case %zu: rc %d msg '%s', want '%s'", i, rc, err.msg,
+                     want);
+        assert_int_equal(n, BAD[i].good);
+        /* the error is sticky */
+        assert_int_equal(coce_trade_reader_next(r, t, 16, &n, &err),
+                         COCE_EPARSE);
+        assert_int_equal(n, 0);
+        assert_non_null(strstr(err.msg, BAD[i].msg));
+        coce_trade_reader_free(r);
+        coce_symbols_free(sy);
+    }
+}
+
+static void test_bad_rows_skipped(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; ++i) {
+        char path[600], body[1024];
+        tmp_path(path, sizeof path, "bad.csv");
+        (void)snprintf(body, sizeof body, "%s%s%s", HDR_A, BAD[i].body,
+                       "ADX/BTC,9000,x,buy,7,8,56\n");
+        assert_int_equal(coce_test_write_file(path, body), 0);
+        coce_symbols *sy = NULL;
+        assert_int_equal(coce_symbols_new(&sy), COCE_OK);
+        coce_trade_reader_opts opts = {1, 0};
+        coce_trade_reader *r = NULL;
+        coce_err err;
+        assert_int_equal(coce_trade_reader_open(&r, path, sy, &opts, &err),
+                         COCE_OK);
+        coce_trade t[16];
+        size_t n = 0, total = 0;
+        int rc;
+        while ((rc = coce_trade_reader_next(r, t, 1, &n, &err)) == COCE_OK)
+            total += n;
+        assert_int_equal(rc, COCE_EEOF);
+        /* every good row arrives; the last one is after the bad row */
+        size_t lines = 0;
+        for (const char *p = BAD[i].body; *p != '\0'; ++p)
+            lines += *p == '\n';
+        assert_int_equal(coce_trade_reader_skipped(r), 1);
+        assert_int_equal(total, lines - 1 + 1);
+        assert_int_equal(coce_trade_reader_rows(r), total);
+        assert_int_equal(t[0].time_ms, 9000);
+        coce_trade_reader_free(r);
+        coce_symbols_free(sy);
+    }
+}
+
+static void test_allow_unsorted(void **state)
+{
+    (void)state;
+    char path[600];
+    tmp_path(path, sizeof path, "BTC.csv");
+    assert_int_equal(coce_test_write_file(path, HDR_B "5,1,1,buy\n"
+                                                      "3,1,1,buy\n"
+                                                      "4,1,1,buy\n"),
+                     0);
+    coce_symbols *sy = NULL;
+    assert_int_equal(coce_symbols_new(&sy), COCE_OK);
+    coce_trade_reader_opts opts = {0, 1};
+    coce_trade *t = NULL;
+    size_t n = 0;
+    coce_err err;
+    assert_int_equal(read_all(path, sy, &opts, 2, &t, &n, &err), COCE_EEOF);
+    assert_int_equal(n, 3);
+    assert_int_equal(t[1].time_ms, 3);
+    free(t);
+    /* skipping a backward row keeps the last good time as the reference */
+    opts.allow_unsorted = 0;
+    opts.skip_bad_rows = 1;
+    assert_int_equal(read_all(path, sy, &opts, 2, &t, &n, &err), COCE_EEOF);
+    assert_int_equal(n, 1);
+    free(t);
+    coce_symbols_free(sy);
+}
+
+static void test_gzip_truncated_and_corrupt(void **state)
+{
+    (void)state;
+    /* long enough that the cut falls well inside the deflate data */
+    char *text = malloc(200000);
+    assert_non_null(text);
+    size_t len = (size_t)snprintf(text, 200000, "%s", HDR_A);
+    for (int i = 0; i < 2000; ++i)
+        len += (size_t)snprintf(text + len, 200000 - len,
+                                "ADX/BTC,%d,x,buy,%d.5,%d,3\n", 1000 + i,
+                                i % 50 + 1, i % 7 + 1);
+    unsigned char *z = malloc(200000);
+    assert_non_null(z);
+    size_t zn = gzip_bytes(text, z, 200000);
+    char path[600];
+    tmp_path(path, sizeof path, "cut.csv.gz");
+    coce_symbols *sy = NULL;
+    assert_int_equal(coce_symbols_new(&sy), COCE_OK);
+    coce_trade_reader_opts skip = {1, 0};
+    for (int opt = 0; opt < 2; ++opt) {
+        write_bytes(path, z, zn / 2);
+        coce_trade *t = NULL;
+        size_t n = 0;
+        coce_err err;
+        int rc = read_all(path, sy, opt ? &skip : NULL, 100, &t, &n, &err);
+        assert_int_equal(rc, COCE_EPARSE);
+        assert_non_null(strstr(err.msg, "truncated gzip"));
+        assert_ptr_equal(strstr(err.msg, path), err.msg);
+        assert_true(n > 0 && n < 2000);
+        free(t);
+    }
+    /* the whole stream reads fine */
+    write_bytes(path, z, zn);
+    coce_trade *t = NULL;
+    size_t n = 0;
+    coce_err err;
+    assert_int_equal(read_all(path, sy, NULL, 100, &t, &n, &err), COCE_EEOF);
+    assert_int_equal(n, 2000);
+    free(t);
+    /* cut just after the gzip header: truncated before any line */
+    write_bytes(path, z, 12);
+    coce_trade_reader *r = NULL;
+    assert_int_equal(coce_trade_reader_open(&r, path, sy, NULL, &err),
+                     COCE_EPARSE);
+    assert_non_null(strstr(err.msg, ":1: truncated gzip"));
+    /* corrupt deflate data after a valid header */
+    memset(z + 10, 0xff, 64);
+    write_bytes(path, z, zn);
+    assert_int_equal(read_all(path, sy, NULL, 100, &t, &n, &err),
+                     COCE_EPARSE);
+    assert_non_null(strstr(err.msg, "corrupt gzip"));
+    free(t);
+    free(z);
+    free(text);
+    coce_symbols_free(sy);
+}
+
+static void test_open_errors(void **state)
+{
+    (void)state;
+    coce_symbols *sy = NULL;
+    assert_int_equal(coce_symbols_new(&sy), COCE_OK);
+    coce_trade_reader *r = NULL;
+    coce_err err;
+    char path[600];
+    tmp_path(path, sizeof path, "missing.csv");
+    assert_int_equal(coce_trade_reader_open(&r, path, sy, NULL, &err),
+                     COCE_EIO);
+    assert_non_null(strstr(err.msg, "missing.csv: cannot open"));
+    assert_null(r);
+
+    tmp_path(path, sizeof path, "empty.csv");
+    assert_int_equal(coce_test_write_file(path, ""), 0);
+    assert_int_equal(coce_trade_reader_open(&r, path, sy, NULL, &err),
+                     COCE_EPARSE);
+    assert_non_null(strstr(err.msg, "empty file"));
+
+    tmp_path(path, sizeof path, "hdr.csv");
+    assert_int_equal(coce_test_write_file(path, "a,b,c\n1,2,3\n"), 0);
+    assert_int_equal(coce_trade_reader_open(&r, path, sy, NULL, &err),
+                     COCE_EPARSE);
+    assert_non_null(strstr(err.msg, "hdr.csv:1: unknown header 'a,b,c'"));
+
+    char many[200] = "timestamp,price,qty,side";
+    for (int i = 0; i < 30; ++i)
+        strcat(many, ",x");
+    assert_int_equal(coce_test_write_file(path, many), 0);
+    assert_int_equal(coce_trade_reader_open(&r, path, sy, NULL, &err),
+                     COCE_EPARSE);
+    assert_non_null(strstr(err.msg, "more than 32 columns"));
+
+    /* no symbol column and nothing usable in the name */
+    tmp_path(path, sizeof path, "_2019.csv");
+    assert_int_equal(coce_test_write_file(path, HDR_B "1,1,1,buy\n"), 0);
+    assert_int_equal(coce_trade_reader_open(&r, path, sy, NULL, &err),
+                     COCE_EPARSE);
+    assert_non_null(strstr(err.msg, "no symbol column"));
+
+    /* header only: EEOF at once */
+    tmp_path(path, sizeof path, "ONLY.csv");
+    assert_int_equal(coce_test_write_file(path, HDR_B), 0);
+    assert_int_equal(coce_trade_reader_open(&r, path, sy, NULL, &err),
+                     COCE_OK);
+    coce_trade t[2];
+    size_t n = 5;
+    assert_int_equal(coce_trade_reader_next(r, t, 2, &n, &err), COCE_EEOF);
+    assert_int_equal(n, 0);
+    assert_int_equal(coce_trade_reader_next(r, t, 0, &n, &err), COCE_EINVAL);
+    assert_int_equal(coce_trade_reader_next(r, NULL, 2, &n, &err),
+                     COCE_EINVAL);
+    assert_int_equal(coce_trade_reader_next(NULL, t, 2, &n, &err),
+                     COCE_EINVAL);
+    assert_int_equal(coce_trade_reader_next(r, t, 2, NULL, &err),
+                     COCE_EINVAL);
+    coce_trade_reader_free(r);
+    assert_int_equal(coce_trade_reader_open(NULL, path, sy, NULL, &err),
+                     COCE_EINVAL);
+    assert_int_equal(coce_trade_reader_open(&r, path, NULL, NULL, &err),
+                     COCE_EINVAL);
+    assert_int_equal(coce_trade_reader_rows(NULL), 0);
+    assert_int_equal(coce_trade_reader_skipped(NULL), 0);
+    assert_null(coce_trade_reader_symbol(NULL));
+
+    /* a line longer than the reader's buffer */
+    tmp_path(path, sizeof path, "LONG.csv");
+    size_t big = 300 * 1024;
+    char *text = malloc(big + 64);
+    assert_non_null(text);
+    strcpy(text, HDR_B "1,");
+    size_t k = strlen(text);
+    memset(text + k, '1', big);
+    strcpy(text + k + big, ",1,buy\n");
+    assert_int_equal(coce_test_write_file(path, text), 0);
+    free(text);
+    coce_trade *all = NULL;
+    assert_int_equal(read_all(path, sy, NULL, 4, &all, &n, &err), COCE_EPARSE);
+    assert_non_null(strstr(err.msg, "LONG.csv:2: line longer than"));
+    free(all);
+    coce_symbols_free(sy);
+}
+
+static void test_filename_parse(void **state)
+{
+    (void)state;
+    char sym[32];
+    int64_t ms = 0;
+    assert_int_equal(coce_trade_filename_parse(
+                         "/x/y/ADX_2019-07-05_17.00.csv.gz", sym, sizeof sym,
+                         &ms),
+                     COCE_OK);
+    assert_string_equal(sym, "ADX");
+    assert_int_equal(ms, 1562346000000LL); /* python datetime(2019,7,5,17) */
+    assert_int_equal(coce_trade_filename_parse("DOGE 2021-01-28_20.00 x.csv",
+                                               sym, sizeof sym, &ms),
+                     COCE_OK);
+    assert_string_equal(sym, "DOGE");
+    assert_int_equal(ms, 1611864000000LL);
+    assert_int_equal(coce_trade_filename_parse("ADX_2019-07-05_17.00", sym,
+                                               sizeof sym, &ms),
+                     COCE_OK);
+    /* not the pattern: stem before '_' or '.', INT64_MIN */
+    assert_int_equal(
+        coce_trade_filename_parse("SOL.csv", sym, sizeof sym, &ms),
+        COCE_EPARSE);
+    assert_string_equal(sym, "SOL");
+    assert_true(ms == INT64_MIN);
+    assert_int_equal(coce_trade_filename_parse("dir/nebl_trades.csv.gz", sym,
+                                               sizeof sym, &ms),
+                     COCE_EPARSE);
+    assert_string_equal(sym, "NEBL");
+    assert_int_equal(coce_trade_filename_parse("ADX_2019-13-05_17.00.csv", sym,
+                                               sizeof sym, &ms),
+                     COCE_EPARSE); /* month 13 */
+    assert_string_equal(sym, "ADX");
+    assert_int_equal(coce_trade_filename_parse("ADX_2019-02-29_17.00.csv", sym,
+                                               sizeof sym, &ms),
+                     COCE_EPARSE); /* not a leap year */
+    assert_int_equal(coce_trade_filename_parse("ADX_2019-07-05_24.00.csv", sym,
+                                               sizeof sym, &ms),
+                     COCE_EPARSE);
+    assert_int_equal(coce_trade_filename_parse("ADX_2019-07-05-17.00.csv", sym,
+                                               sizeof sym, &ms),
+                     COCE_EPARSE);
+    assert_int_equal(
+        coce_trade_filename_parse("_2019-07-05_17.00.csv", sym, sizeof sym,
+                                  &ms),
+        COCE_EPARSE);
+    assert_string_equal(sym, "");
+    /* a stem that is not a symbol is copied as is */
+    assert_int_equal(coce_trade_filename_parse("a+b.csv", sym, sizeof sym,
+                                               &ms),
+                     COCE_EPARSE);
+    assert_string_equal(sym, "a+b");
+    char small[3];
+    assert_int_equal(coce_trade_filename_parse("ADX_2019-07-05_17.00.csv",
+                                               small, sizeof small, &ms),
+                     COCE_ERANGE);
+    assert_int_equal(
+        coce_trade_filename_parse("a+bc.csv", small, sizeof small, &ms),
+        COCE_ERANGE);
+    assert_int_equal(coce_trade_filename_parse(
+                         "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGH.csv", sym,
+                         sizeof sym, &ms),
+                     COCE_EPARSE);
+    assert_int_equal(coce_trade_filename_parse(NULL, sym, sizeof sym, &ms),
+                     COCE_EINVAL);
+}
+
+static void check_time(const char *text, int64_t want)
+{
+    int64_t ms = 0;
+    int rc = coce_trade_parse_time(text, strlen(text), &ms);
+    if (rc != COCE_OK || ms != want)
+        fail_msg("parse_time(%s) = %d, %lld; want %lld", text, rc,
+                 (long long)ms, (long long)want);
+}
+
+static void test_parse_format_time(void **state)
+{
+    (void)state;
+    /* expected values: Python datetime(..., tzinfo=utc).timestamp() * 1000 */
+    check_time("1561309495124", 1561309495124LL);
+    check_time("-5", -5);
+    check_time("2019-06-23T17:04:55.124Z", 1561309495124LL);
+    check_time("2019-06-23 17:04:55.124", 1561309495124LL);
+    check_time("2019-06-23T17:04:55.1249Z", 1561309495124LL);
+    check_time("2019-06-23T17:04:55.1Z", 1561309495100LL);
+    check_time("2019-07-05 17:00", 1562346000000LL);
+    check_time("2019-07-05 17:00:00", 1562346000000LL);
+    check_time(" 2019-07-05T17:00:00Z ", 1562346000000LL);
+    check_time("2020-02-29 23:59:59", 1583020799000LL);
+    check_time("1970-01-01", 0);
+    check_time("1900-03-01", -2203891200000LL);
+    const char *bad[] = {"",           "-",          "x",
+                         "2019-7-5",   "2019-07-05X", "2019-02-29",
+                         "2019-07-05 1", "2019-07-05 17:00:0",
+                         "2019-07-05 17:00:00.", "2019-07-05 17:61",
+                         "1234567890123456789", "2019/07/05"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
+        int64_t ms = 0;
+        if (coce_trade_parse_time(bad[i], strlen(bad[i]), &ms) != COCE_EPARSE)
+            fail_msg("parse_time(%s) accepted", bad[i]);
+    }
+    assert_int_equal(coce_trade_parse_time(NULL, 0, NULL), COCE_EINVAL);
+    char buf[32];
+    assert_int_equal(coce_trade_format_time(1561309495124LL, buf, sizeof buf),
+                     COCE_OK);
+    assert_string_equal(buf, "2019-06-23T17:04:55.124Z");
+    assert_int_equal(coce_trade_format_time(-1, buf, sizeof buf), COCE_OK);
+    assert_string_equal(buf, "1969-12-31T23:59:59.999Z");
+    assert_int_equal(coce_trade_format_time(0, buf, 10), COCE_EINVAL);
+    assert_int_equal(coce_trade_format_time(INT64_MAX / 2, buf, sizeof buf),
+                     COCE_ERANGE);
+}
+
+static void test_dir_list(void **state)
+{
+    (void)state;
+    char path[600], sub[600];
+    const char *files[] = {"b.csv.gz", "a.csv", "c.txt", ".hidden.csv",
+                           "d.csv.bak", "B.csv"};
+    for (size_t i = 0; i < 6; ++i) {
+        tmp_path(path, sizeof path, files[i]);
+        assert_int_equal(coce_test_write_file(path, "x"), 0);
+    }
+    tmp_path(sub, sizeof sub, "sub");
+    assert_int_equal(mkdir(sub, 0700), 0);
+    char **paths = NULL;
+    size_t n = 0;
+    coce_err err;
+    assert_int_equal(coce_trade_dir_list(g_dir, &paths, &n, &err), COCE_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(paths[0], tmp_path(path, sizeof path, "B.csv"));
+    assert_string_equal(paths[1], tmp_path(path, sizeof path, "a.csv"));
+    assert_string_equal(paths[2], tmp_path(path, sizeof path, "b.csv.gz"));
+    coce_trade_dir_list_free(paths, n);
+    /* a trailing slash does not double */
+    char slashed[600];
+    (void)snprintf(slashed, sizeof slashed, "%s/", g_dir);
+    assert_int_equal(coce_trade_dir_list(slashed, &paths, &n, &err), COCE_OK);
+    assert_string_equal(paths[0], tmp_path(path, sizeof path, "B.csv"));
+    coce_trade_dir_list_free(paths, n);
+    assert_int_equal(coce_trade_dir_list(sub, &paths, &n, &err), COCE_OK);
+    assert_int_equal(n, 0);
+    coce_trade_dir_list_free(paths, n);
+    tmp_path(path, sizeof path, "nope");
+    assert_int_equal(coce_trade_dir_list(path, &paths, &n, &err), COCE_EIO);
+    assert_non_null(strstr(err.msg, "nope: cannot open directory"));
+    assert_int_equal(coce_trade_dir_list(NULL, &paths, &n, &err), COCE_EINVAL);
+    coce_trade_dir_list_free(NULL, 0);
+}
+
+static void test_writer_errors(void **state)
+{
+    (void)state;
+    coce_trade_writer *w = NULL;
+    coce_err err;
+    char path[600];
+    tmp_path(path, sizeof path, "w.csv");
+    assert_int_equal(coce_trade_writer_open(&w, path, "A,B", &err),
+                     COCE_EINVAL);
+    assert_int_equal(coce_trade_writer_open(&w, path, "", &err), COCE_EINVAL);
+    assert_int_equal(coce_trade_writer_open(NULL, path, "A", &err),
+                     COCE_EINVAL);
+    assert_int_equal(
+        coce_trade_writer_open(&w, "/nonexistent-dir/x.csv", "ADX/BTC", &err),
+        COCE_EIO);
+    assert_non_null(strstr(err.msg, "cannot create"));
+    assert_int_equal(coce_trade_writer_open(&w, path, "ADX/BTC", &err),
+                     COCE_OK);
+    coce_trade t = {1000, 1.0, 2.0, 0, COCE_SIDE_BUY};
+    coce_trade bad = t;
+    bad.price = -1.0;
+    assert_int_equal(coce_trade_writer_write(w, &bad, &err), COCE_EINVAL);
+    bad = t;
+    bad.qty = NAN;
+    assert_int_equal(coce_trade_writer_write(w, &bad, &err), COCE_EINVAL);
+    bad = t;
+    bad.side = 0;
+    assert_int_equal(coce_trade_writer_write(w, &bad, &err), COCE_EINVAL);
+    bad = t;
+    bad.time_ms = INT64_MAX / 2;
+    assert_int_equal(coce_trade_writer_write(w, &bad, &err), COCE_ERANGE);
+    assert_int_equal(coce_trade_writer_write(w, NULL, &err), COCE_EINVAL);
+    assert_int_equal(coce_trade_writer_write(w, &t, &err), COCE_OK);
+    /* nothing visible until close */
+    assert_false(coce_test_read_file(path, NULL) != NULL);
+    assert_int_equal(coce_trade_writer_close(w, &err), COCE_OK);
+    char *text = coce_test_read_file(path, NULL);
+    assert_non_null(text);
+    assert_string_equal(text, HDR_A "ADX/BTC,1000,1970-01-01T00:00:01.000Z,"
+                                    "buy,1,2,2\n");
+    free(text);
+    assert_int_equal(coce_trade_writer_close(NULL, &err), COCE_OK);
+}
+
+/* One real file of ../shared/data/pump_trades. Expected values were taken
+ * independently with the shell:
+ *   zcat ADX_2019-07-05_17.00.csv.gz | wc -l          -> 48870 (48869 rows)
+ *   zcat ... | sed -n 2p   -> ADX/BTC,1561309495124,...,buy,1.348e-05,81.0,..
+ *   zcat ... | tail -1     -> ADX/BTC,1562953898148,...,sell,1.008e-05,166.0,..
+ *   zcat ... | awk -F, 'NR>1 && $4=="buy"' | wc -l    -> 23701 buys */
+static void test_real_pump_file(void **state)
+{
+    (void)state;
+    char path[1024];
+    if (coce_test_shared_path(path, sizeof path,
+                              "data/pump_trades/ADX_2019-07-05_17.00.csv.gz") ==
+        NULL)
+        skip();
+    coce_symbols *sy = NULL;
+    assert_int_equal(coce_symbols_new(&sy), COCE_OK);
+    coce_trade *t = NULL;
+    size_t n = 0;
+    coce_err err;
+    assert_int_equal(read_all(path, sy, NULL, 4096, &t, &n, &err), COCE_EEOF);
+    assert_int_equal(n, 48869);
+    assert_int_equal(t[0].time_ms, 1561309495124LL);
+    assert_true(t[0].price == 1.348e-05);
+    assert_true(t[0].qty == 81.0);
+    assert_int_equal(t[0].side, COCE_SIDE_BUY);
+    assert_int_equal(t[n - 1].time_ms, 1562953898148LL);
+    assert_true(t[n - 1].price == 1.008e-05);
+    assert_true(t[n - 1].qty == 166.0);
+    assert_int_equal(t[n - 1].side, COCE_SIDE_SELL);
+    size_t buys = 0;
+    for (size_t i = 0; i < n; ++i)
+        buys += t[i].side == COCE_SIDE_BUY;
+    assert_int_equal(buys, 23701);
+    assert_string_equal(coce_symbols_name(sy, t[0].asset), "ADX");
+    free(t);
+
+    /* the smallest file: BNT_2019-09-09_20.00 (10471 lines with header) */
+    assert_non_null(coce_test_shared_path(
+        path, sizeof path, "data/pump_trades/BNT_2019-09-09_20.00.csv.gz"));
+    assert_int_equal(read_all(path, sy, NULL, 7, &t, &n, &err), COCE_EEOF);
+    assert_int_equal(n, 10470);
+    assert_int_equal(t[0].time_ms, 1567022467788LL);
+    assert_true(t[0].price == 3.645e-05);
+    assert_int_equal(t[n - 1].time_ms, 1568665460979LL);
+    assert_true(t[n - 1].qty == 159.0);
+    assert_string_equal(coce_symbols_name(sy, t[0].asset), "BNT");
+    free(t);
+
+    char dir[1024];
+    assert_non_null(coce_test_shared_path(dir, sizeof dir, "data/pump_trades"));
+    char **paths = NULL;
+    assert_int_equal(coce_trade_dir_list(dir, &paths, &n, &err), COCE_OK);
+    assert_int_equal(n, 81); /* README: 81 pumps; LICENSE is not listed */
+    assert_non_null(strstr(paths[0], "/ADX_2019-07-05_17.00.csv.gz"));
+    coce_trade_dir_list_free(paths, n);
+    coce_symbols_free(sy);
+}
+
+int main(void)
+{
+    coce_log_set_stderr_level(COCE_LOG_OFF);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_format_a_plain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_format_b_symbol_from_name, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_crlf_blank_lines_no_final_newline,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_roundtrip_and_chunking, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_bad_rows_strict, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_rows_skipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_allow_unsorted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gzip_truncated_and_corrupt, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+        cmocka_unit_test(test_filename_parse),
+        cmocka_unit_test(test_parse_format_time),
+        cmocka_unit_test_setup_teardown(test_dir_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_errors, setup, teardown),
+        cmocka_unit_test(test_real_pump_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
