@@ -889,7 +889,7 @@ static int write_trades(const market *m, size_t a, const ovec *ov,
 {
     const coce_synth_opts *o = m->o;
     char name[32];
-    (void)snprintf(name, sizeof name, "%s.csv", m->sym[a]);
+    (void)snprintf(name, sizeof name, "trades/%s.csv", m->sym[a]);
     out_file w = {0};
     int rc = out_open(&w, dir, name, err);
     if (rc != COCE_OK)
@@ -1332,7 +1332,7 @@ static int write_manifest(const market *m, const char *dir, coce_err *err)
     size_t total = m->n + sizeof fixed / sizeof fixed[0];
     for (size_t k = 0; k < total && rc == COCE_OK; ++k) {
         if (k < m->n)
-            (void)snprintf(name, sizeof name, "%s.csv", m->sym[k]);
+            (void)snprintf(name, sizeof name, "trades/%s.csv", m->sym[k]);
         else
             (void)snprintf(name, sizeof name, "%s", fixed[k - m->n]);
         (void)snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -1384,6 +1384,16 @@ int coce_synth_generate(const coce_synth_opts *o, const char *out_dir,
         return coce_err_set(err, COCE_EIO,
                             "synth: %s: cannot create output directory: %s",
                             out_dir, strerror(errno ? errno : ENOTDIR));
+    /* Trade files live under trades/, apart from the other series, so that
+     * a replay of the directory sees only trades. */
+    char trades_dir[4096];
+    if ((size_t)snprintf(trades_dir, sizeof trades_dir, "%s/trades", out_dir) >=
+            sizeof trades_dir ||
+        coce_fs_mkdir_p(trades_dir) != COCE_OK ||
+        stat(trades_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return coce_err_set(err, COCE_EIO,
+                            "synth: %s/trades: cannot create directory",
+                            out_dir);
 
     market m;
     memset(&m, 0, sizeof m);

@@ -28,6 +28,9 @@ int coce_fs_mkdir_p(const char *dir)
     }
     if (mkdir(buf, 0755) != 0 && errno != EEXIST)
         return COCE_EIO;
+    struct stat st;
+    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
+        return COCE_EIO; /* exists, but as a file */
     return COCE_OK;
 }
 

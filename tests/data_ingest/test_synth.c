@@ -50,7 +50,7 @@ typedef struct table {
 static table read_trades(const char *dir, const char *sym3)
 {
     char path[1024], line[512], pair[16];
-    (void)snprintf(path, sizeof path, "%s/%s.csv", dir, sym3);
+    (void)snprintf(path, sizeof path, "%s/trades/%s.csv", dir, sym3);
     (void)snprintf(pair, sizeof pair, "%s/BTC", sym3);
     FILE *fp = fopen(path, "r");
     assert_non_null(fp);

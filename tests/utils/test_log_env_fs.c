@@ -175,6 +175,8 @@ static void test_atomic_write_read_hash(void **state)
     assert_int_equal(coce_fs_mkdir_parent(NULL), COCE_EINVAL);
     assert_int_equal(coce_fs_mkdir_parent("plainname"), COCE_OK);
     assert_int_equal(coce_fs_mkdir_p("/proc/nope/x"), COCE_EIO);
+    /* an existing regular file is not a directory */
+    assert_int_equal(coce_fs_mkdir_p(path), COCE_EIO);
     /* a large file crosses the read buffer growth */
     size_t big = 300000;
     char *data = malloc(big);
