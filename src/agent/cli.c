@@ -3,6 +3,7 @@
  * Exit codes are documented in usage(). */
 #include "agent/cli.h"
 
+#include "agent/commands.h"
 #include "agent/sim.h"
 #include "data_ingest/synth.h"
 #include "utils/config.h"
@@ -31,6 +32,7 @@ static void usage(FILE *out)
             "            [--sleeve convex] [--out DIR] [--skip-bad-rows]\n"
             "       coce validate-config [FILE]\n"
             "       coce synth [--assets N] [--days D] [--seed S] --out DIR\n"
+            "       coce COMMAND [ARGS] (below; COMMAND --help for details)\n"
             "       coce --help | --version\n"
             "\n"
             "Modes:\n"
@@ -41,6 +43,13 @@ static void usage(FILE *out)
             "  paper   live public data, paper exchange (not available yet)\n"
             "  live    real orders; refused unless live.enabled is true in\n"
             "          the config and the exchange keys are set\n"
+            "\n"
+            "Commands:\n"
+            "  validate-config  check a configuration file (exit 0 or 2)\n"
+            "  synth            generate a seeded market of trade files\n");
+    for (const coce_command *c = coce_commands; c->name != NULL; ++c)
+        fprintf(out, "  %-16s %s\n", c->name, c->summary);
+    fprintf(out,
             "\n"
             "Configuration: config/base.yaml (if present) then --config FILE.\n"
             "Secrets come from the environment or .env (see .env.example).\n"
@@ -211,6 +220,10 @@ int coce_cli_main(int argc, char **argv)
         return cmd_validate(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "synth") == 0)
         return cmd_synth(argc - 1, argv + 1);
+    for (const coce_command *c = coce_commands; argc > 1 && c->name != NULL;
+         ++c)
+        if (strcmp(argv[1], c->name) == 0)
+            return c->run(argc - 1, argv + 1);
 
     static const struct option opts[] = {
         {"mode", required_argument, NULL, 'm'},
