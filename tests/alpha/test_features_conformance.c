@@ -204,7 +204,7 @@ static void test_conformance_all(void **state)
            matched_c[3] = {0, 0, 0};
     for (size_t fi = 0; fi < nf; ++fi) {
         snprintf(path, sizeof path, "%s/%s.csv.gz", dir, names[fi]);
-        trades_buf b;
+        trades_buf b = {0};
         assert_int_equal(load_trades(path, &b), 0);
         char sym[32];
         snprintf(sym, sizeof sym, "%s", names[fi]);
