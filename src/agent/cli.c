@@ -12,6 +12,7 @@
 #include "utils/log.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,24 @@ static void usage(FILE *out)
             "  4  mode not available yet\n"
             "  5  refused (live trading not enabled or keys missing; data\n"
             "     directory locked by another engine)\n");
+}
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    coce_sim_request_stop();
+}
+
+/* SIGTERM and SIGINT stop the engine cleanly: no new events, positions
+ * closed, report and state written. */
+static void install_stop_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    (void)sigaction(SIGTERM, &sa, NULL);
+    (void)sigaction(SIGINT, &sa, NULL);
 }
 
 static int exit_code_for(int rc)
@@ -341,7 +360,10 @@ int coce_cli_main(int argc, char **argv)
     args.out_dir = out_dir;
     args.convex_sleeve = sleeve != NULL;
     coce_sim_result result;
+    install_stop_handlers();
     rc = coce_sim_run(&args, &result, &err);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
     if (rc == COCE_OK)
         coce_sim_print_summary(&result, stdout);
     coce_log_close();

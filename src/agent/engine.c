@@ -38,6 +38,7 @@ typedef struct feature_store_row {
 typedef struct asset_state {
     coce_features *feat;
     double last_price;
+    int64_t first_ms;
     int64_t last_ms;
     double bar_last;    /* last price inside the current bar, NAN if none */
     double day_volume;  /* quote volume of the current day */
@@ -198,6 +199,8 @@ int coce_engine_new(coce_engine **out, const coce_engine_opts *opts,
     for (size_t i = 0; i < e->n_assets; ++i) {
         e->a[i].bar_last = NAN;
         e->a[i].last_price = NAN;
+        e->a[i].first_ms = INT64_MIN;
+        e->a[i].last_ms = INT64_MIN;
         e->px[i] = NAN;
         rc = coce_features_new(&e->a[i].feat, &e->fcfg);
         if (rc != COCE_OK) {
@@ -1268,6 +1271,8 @@ int coce_engine_on_trade(coce_engine *e, const coce_trade *t, coce_err *err)
     asset_state *s = &e->a[t->asset];
     s->last_price = t->price;
     e->px[t->asset] = t->price;
+    if (s->first_ms == INT64_MIN)
+        s->first_ms = t->time_ms;
     s->last_ms = t->time_ms;
     s->bar_last = t->price;
     s->day_volume += t->price * t->qty;
@@ -1382,6 +1387,13 @@ void coce_engine_period(const coce_engine *e, int64_t *first_ms,
     *first_ms = e->first_ms;
     *trading_ms = e->trading_ms;
     *last_ms = e->last_ms;
+}
+
+void coce_engine_asset_span(const coce_engine *e, coce_asset_id asset,
+                            int64_t *first_ms, int64_t *last_ms)
+{
+    *first_ms = asset < e->n_assets ? e->a[asset].first_ms : INT64_MIN;
+    *last_ms = asset < e->n_assets ? e->a[asset].last_ms : INT64_MIN;
 }
 
 const coce_pump_model *coce_engine_model(const coce_engine *e)

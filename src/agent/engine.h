@@ -94,6 +94,9 @@ const coce_fill_record *coce_engine_fills(const coce_engine *e, size_t *n);
 /* First trade time, first tradable time (after the model exists), last. */
 void coce_engine_period(const coce_engine *e, int64_t *first_ms,
                         int64_t *trading_ms, int64_t *last_ms);
+/* First and last trade time of one asset (INT64_MIN before any). */
+void coce_engine_asset_span(const coce_engine *e, coce_asset_id asset,
+                            int64_t *first_ms, int64_t *last_ms);
 /* The model in use (NULL before the first fit). */
 const coce_pump_model *coce_engine_model(const coce_engine *e);
 

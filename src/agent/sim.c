@@ -13,6 +13,7 @@
 #include "utils/symbols.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -23,6 +24,13 @@
 #include <unistd.h>
 
 #define DAY_MS INT64_C(86400000)
+
+static volatile sig_atomic_t stop_requested;
+
+void coce_sim_request_stop(void)
+{
+    stop_requested = 1;
+}
 
 static void iso(int64_t ms, char *buf, size_t len)
 {
@@ -253,7 +261,17 @@ static void score_alerts(const coce_engine *e, const coce_symbols *symbols,
         }
         r->false_alerts += !matched;
     }
-    r->coin_days = (double)r->assets * (double)(to - from) / (double)DAY_MS;
+    /* Coin-days: for each asset, the part of [from, to] it traded in. */
+    r->coin_days = 0;
+    for (size_t i = 0; i < r->assets; ++i) {
+        int64_t first, last;
+        coce_engine_asset_span(e, (coce_asset_id)i, &first, &last);
+        if (first == INT64_MIN)
+            continue;
+        int64_t lo = first > from ? first : from, hi = last < to ? last : to;
+        if (hi > lo)
+            r->coin_days += (double)(hi - lo) / (double)DAY_MS;
+    }
     r->false_alerts_per_coin_day =
         r->coin_days > 0 ? (double)r->false_alerts / r->coin_days : 0.0;
 }
@@ -354,6 +372,7 @@ static int write_summary(const char *dir, const coce_sim_result *r,
     json_object_set_new(j, "model_fits", json_integer((json_int_t)r->model_fits));
     json_object_set_new(j, "halts", json_integer((json_int_t)r->halts));
     json_object_set_new(j, "halted", json_boolean(r->halted));
+    json_object_set_new(j, "interrupted", json_boolean(r->interrupted));
     json_object_set_new(j, "halt_reason", json_string(r->halt_reason));
     json_t *cuts = json_object();
     json_object_set_new(cuts, "drawdown", json_integer((json_int_t)r->cuts_drawdown));
@@ -559,6 +578,7 @@ int coce_sim_run(const coce_sim_args *args, coce_sim_result *r, coce_err *err)
                             "--sleeve convex is not available yet: the options "
                             "sleeve (src/options/) is not built");
     const coce_config *cfg = args->cfg;
+    stop_requested = 0;
     int rc = make_report_dir(args, r, err);
     if (rc != COCE_OK)
         return rc;
@@ -574,9 +594,14 @@ int coce_sim_run(const coce_sim_args *args, coce_sim_result *r, coce_err *err)
     memset(&c, 0, sizeof c);
     rc = setup(args, r, &c, err);
     coce_trade t;
-    while (rc == COCE_OK && (rc = coce_replay_next(c.replay, &t, err)) ==
-                                COCE_OK)
+    while (rc == COCE_OK && !stop_requested &&
+           (rc = coce_replay_next(c.replay, &t, err)) == COCE_OK)
         rc = coce_engine_on_trade(c.engine, &t, err);
+    if (rc == COCE_OK && stop_requested) {
+        r->interrupted = 1;
+        coce_log(COCE_LOG_WARN, "sim", "interrupted", NULL);
+        rc = COCE_EEOF;
+    }
     if (rc == COCE_EEOF)
         rc = coce_engine_finish(c.engine, err);
     coce_log_set_sim_time(INT64_MIN);
@@ -668,5 +693,8 @@ void coce_sim_print_summary(const coce_sim_result *r, FILE *out)
             r->halted ? " (halted: " : "", r->halted ? r->halt_reason : "");
     if (r->halted)
         fprintf(out, "  )\n");
+    if (r->interrupted)
+        fprintf(out, "  interrupted  by a signal: the run stopped early, "
+                     "positions closed at the last prices\n");
     fprintf(out, "  report       %s\n", r->report_dir);
 }

@@ -33,11 +33,17 @@ typedef struct coce_sim_result {
     size_t rebalances, model_fits, halts;
     size_t cuts_drawdown, cuts_var, cuts_corr, cuts_adv;
     int halted;
+    int interrupted;
     char halt_reason[128];
 } coce_sim_result;
 
 int coce_sim_run(const coce_sim_args *args, coce_sim_result *out,
                  coce_err *err);
+
+/* Async-signal-safe: asks a running simulation to stop after the current
+ * event; it then closes its positions and writes its report as usual, with
+ * "interrupted": true in the summary. */
+void coce_sim_request_stop(void);
 
 void coce_sim_print_summary(const coce_sim_result *r, FILE *out);
 
