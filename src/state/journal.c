@@ -209,6 +209,18 @@ int coce_journal_open(const char *path, coce_journal **out, coce_err *err)
     return COCE_OK;
 }
 
+int coce_journal_set_durable(coce_journal *j, int durable, coce_err *err)
+{
+    if (j == NULL)
+        return coce_err_set(err, COCE_EINVAL, "journal: bad arguments");
+    const char *sql = durable ? "PRAGMA synchronous=FULL;"
+                              : "PRAGMA synchronous=OFF;";
+    if (sqlite3_exec(j->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return coce_err_set(err, COCE_EIO, "%s: %s", j->path,
+                            sqlite3_errmsg(j->db));
+    return COCE_OK;
+}
+
 void coce_journal_close(coce_journal *j)
 {
     if (j == NULL)

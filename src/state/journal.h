@@ -93,6 +93,11 @@ const char *coce_journal_state_text(coce_journal_state state);
 int coce_journal_open(const char *path, coce_journal **out, coce_err *err);
 void coce_journal_close(coce_journal *j);
 
+/* Durability (default on: synchronous=FULL). A back-test turns it off
+ * (synchronous=OFF): the same journal, the same code path, without an fsync
+ * per order, since a simulation never resumes after a crash. */
+int coce_journal_set_durable(coce_journal *j, int durable, coce_err *err);
+
 /* A fresh client order id "coce-<run>-<n>", unique across restarts: n comes
  * from a durable counter in the journal. `run` is reduced to [A-Za-z0-9_]
  * and shortened so the id fits Binance's 36-character limit

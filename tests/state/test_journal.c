@@ -82,6 +82,10 @@ static void test_intents_survive_reopen(void **state)
     coce_journal *j = NULL;
     coce_err err;
     assert_int_equal(coce_journal_open(fx->path, &j, &err), COCE_OK);
+    /* durability can be switched off (back-tests) and on again */
+    assert_int_equal(coce_journal_set_durable(j, 0, &err), COCE_OK);
+    assert_int_equal(coce_journal_set_durable(j, 1, &err), COCE_OK);
+    assert_int_equal(coce_journal_set_durable(NULL, 1, &err), COCE_EINVAL);
     int64_t seq = 0, last = -1;
     assert_int_equal(coce_journal_last_seq(j, &last, &err), COCE_OK);
     assert_int_equal(last, 0);

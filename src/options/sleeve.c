@@ -1,0 +1,686 @@
+/* Convexity sleeve: selection, sizing and back-test; see sleeve.h. */
+#include "options/sleeve.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define DAY_MS 86400000.0
+#define YEAR_MS (365.0 * DAY_MS) /* Deribit's year: 365 days (measured) */
+#define SLEEVE_MAX_POS 16
+#define SLEEVE_MAX_STRIKES 400
+
+void coce_sleeve_rules_default(coce_sleeve_rules *r)
+{
+    r->calls = 1;
+    r->puts = 1;
+    r->delta_min = 0.05;
+    r->delta_max = 0.15;
+    r->min_days = 7.0;
+    r->max_days = 60.0;
+    r->min_open_interest = 10.0;
+    r->max_spread = 0.5;
+    r->budget_share = 0.01;
+    r->budget_period_days = 30.0;
+    r->roll_days = 3.0;
+    r->rank = COCE_SLEEVE_RANK_DELTA_MID;
+}
+
+int coce_sleeve_rules_from_config(const coce_config *cfg, coce_sleeve_rules *r,
+                                  coce_err *err)
+{
+    if (!cfg || !r)
+        return coce_err_set(err, COCE_EINVAL, "sleeve rules: NULL");
+    coce_sleeve_rules_default(r);
+    const char *k = cfg->options.kind;
+    if (strcmp(k, "call") == 0) {
+        r->puts = 0;
+    } else if (strcmp(k, "put") == 0) {
+        r->calls = 0;
+    } else if (strcmp(k, "both") != 0) {
+        return coce_err_set(err, COCE_ECONFIG,
+                            "options.kind: '%s' is not call|put|both", k);
+    }
+    r->delta_min = cfg->options.delta_min;
+    r->delta_max = cfg->options.delta_max;
+    r->min_days = (double)cfg->options.min_days;
+    r->max_days = (double)cfg->options.max_days;
+    r->min_open_interest = cfg->options.min_open_interest;
+    r->max_spread = cfg->options.max_spread;
+    r->budget_share = cfg->options.budget_share;
+    r->roll_days = (double)cfg->options.roll_days;
+    if (!(r->delta_min >= 0.0 && r->delta_min <= r->delta_max &&
+          r->delta_max <= 1.0))
+        return coce_err_set(err, COCE_ECONFIG,
+                            "options.delta_min/delta_max: need 0 <= %g <= %g "
+                            "<= 1",
+                            r->delta_min, r->delta_max);
+    if (!(r->min_days >= 0.0 && r->min_days <= r->max_days))
+        return coce_err_set(err, COCE_ECONFIG,
+                            "options.min_days/max_days: need 0 <= %g <= %g",
+                            r->min_days, r->max_days);
+    return COCE_OK;
+}
+
+/* Rank value (lower is better); see coce_sleeve_rank. */
+static double rank_score(const coce_sleeve_rules *r, double delta,
+                         double cost_per_vega)
+{
+    if (r->rank == COCE_SLEEVE_RANK_VEGA_COST)
+        return cost_per_vega;
+    double width = r->delta_max - r->delta_min;
+    double mid = 0.5 * (r->delta_min + r->delta_max);
+    return fabs(fabs(delta) - mid) / (width > 0.0 ? width : 1.0);
+}
+
+/* a better than b: lower score, then later expiry, then lower strike. */
+static int better(const coce_sleeve_choice *a, const coce_sleeve_choice *b)
+{
+    if (a->score != b->score)
+        return a->score < b->score;
+    if (a->expiry_ms != b->expiry_ms)
+        return a->expiry_ms > b->expiry_ms;
+    return a->strike < b->strike;
+}
+
+/* Inserts c into the sorted list out[0..*n) of capacity cap. */
+static void keep_best(coce_sleeve_choice *out, size_t cap, size_t *n,
+                      const coce_sleeve_choice *c)
+{
+    size_t pos = *n;
+    while (pos > 0 && better(c, &out[pos - 1]))
+        pos--;
+    if (pos >= cap)
+        return;
+    size_t last = *n < cap ? *n : cap - 1;
+    for (size_t j = last; j > pos; j--)
+        out[j] = out[j - 1];
+    out[pos] = *c;
+    if (*n < cap)
+        (*n)++;
+}
+
+int coce_sleeve_select(const coce_sleeve_rules *r, const coce_instrument *inst,
+                       size_t ni, const coce_ticker *tk, size_t nt,
+                       int64_t now_ms, coce_sleeve_choice *out, size_t cap,
+                       size_t *n_out, coce_sleeve_rejects *rej, coce_err *err)
+{
+    coce_sleeve_rejects local;
+    if (!rej)
+        rej = &local;
+    memset(rej, 0, sizeof *rej);
+    if (!r || !n_out || (ni && !inst) || (nt && !tk) || (cap && !out))
+        return coce_err_set(err, COCE_EINVAL, "sleeve_select: NULL input");
+    if (!(r->delta_min <= r->delta_max))
+        return coce_err_set(err, COCE_EINVAL,
+                            "sleeve_select: delta_min %g > delta_max %g",
+                            r->delta_min, r->delta_max);
+    *n_out = 0;
+    for (size_t i = 0; i < ni; i++) {
+        const coce_instrument *in = &inst[i];
+        if (in->kind != COCE_INST_OPTION)
+            continue;
+        rej->seen++;
+        if ((in->option_type == COCE_OPT_CALL && !r->calls) ||
+            (in->option_type == COCE_OPT_PUT && !r->puts)) {
+            rej->kind++;
+            continue;
+        }
+        size_t j = 0;
+        while (j < nt && strcmp(tk[j].name, in->name) != 0)
+            j++;
+        if (j == nt || !(tk[j].best_bid_price > 0.0) ||
+            !(tk[j].best_ask_price >= tk[j].best_bid_price) ||
+            isnan(tk[j].delta) || !(tk[j].underlying_price > 0.0)) {
+            rej->no_quote++;
+            continue;
+        }
+        const coce_ticker *t = &tk[j];
+        double days = (double)(in->expiry_ms - now_ms) / DAY_MS;
+        if (!(days >= r->min_days && days <= r->max_days)) {
+            rej->days++;
+            continue;
+        }
+        double ad = fabs(t->delta);
+        if (!(ad >= r->delta_min && ad <= r->delta_max)) {
+            rej->delta++;
+            continue;
+        }
+        if (!(t->open_interest >= r->min_open_interest)) {
+            rej->open_interest++;
+            continue;
+        }
+        double mid = 0.5 * (t->best_bid_price + t->best_ask_price);
+        double spread = (t->best_ask_price - t->best_bid_price) / mid;
+        if (!(spread <= r->max_spread)) {
+            rej->spread++;
+            continue;
+        }
+        rej->accepted++;
+        coce_sleeve_choice c;
+        c.inst = i;
+        c.ticker = j;
+        c.type = in->option_type;
+        c.strike = in->strike;
+        c.expiry_ms = in->expiry_ms;
+        c.days = days;
+        c.underlying = t->underlying_price;
+        c.delta = t->delta;
+        c.iv = t->mark_iv / 100.0;
+        c.bid = t->best_bid_price;
+        c.ask = t->best_ask_price;
+        c.mid = mid;
+        c.spread = spread;
+        c.open_interest = t->open_interest;
+        c.vega_usd = t->vega;
+        c.cost_per_vega =
+            t->vega > 0.0 ? t->best_ask_price * t->underlying_price / t->vega
+                          : INFINITY;
+        c.score = rank_score(r, t->delta, c.cost_per_vega);
+        if (cap > 0)
+            keep_best(out, cap, n_out, &c);
+    }
+    return COCE_OK;
+}
+
+double coce_sleeve_fee(double price_coin, double fee_rate, double fee_cap)
+{
+    double capped = fee_cap * price_coin;
+    return capped < fee_rate ? capped : fee_rate;
+}
+
+int coce_sleeve_size(double budget_coin, double ask_coin, double fee_coin,
+                     double min_trade_amount, double *amount)
+{
+    if (!amount || !(ask_coin > 0.0) || !(min_trade_amount > 0.0) ||
+        !(fee_coin >= 0.0))
+        return COCE_EINVAL;
+    double unit = (ask_coin + fee_coin) * min_trade_amount;
+    double lots = budget_coin > 0.0 ? floor(budget_coin / unit) : 0.0;
+    /* floor of a quotient can overshoot by an ulp: step back if needed */
+    while (lots > 0.0 && lots * unit > budget_coin)
+        lots -= 1.0;
+    *amount = lots * min_trade_amount;
+    return COCE_OK;
+}
+
+int coce_sleeve_must_roll(const coce_sleeve_rules *r, int64_t now_ms,
+                          int64_t expiry_ms)
+{
+    return (double)(expiry_ms - now_ms) / DAY_MS <= r->roll_days;
+}
+
+int coce_sleeve_check_sell(double held, double sell_amount, coce_err *err)
+{
+    if (!(sell_amount >= 0.0) || !(held >= 0.0))
+        return coce_err_set(err, COCE_EINVAL,
+                            "sell %g of %g held: negative amount", sell_amount,
+                            held);
+    if (sell_amount > held * (1.0 + 1e-9))
+        return coce_err_set(err, COCE_ERANGE,
+                            "sell %g with %g held would go short (the sleeve "
+                            "is long only)",
+                            sell_amount, held);
+    return COCE_OK;
+}
+
+/* ---- back-test ---- */
+
+void coce_sleeve_cfg_default(coce_sleeve_cfg *c)
+{
+    coce_sleeve_rules_default(&c->rules);
+    c->vol_window_days = 30.0;
+    c->iv_scale = 1.0;
+    c->skew_put = 1.0;
+    c->skew_call = 0.5;
+    c->vol_floor = 0.1;
+    c->vol_cap = 5.0;
+    c->strike_step_share = 0.025;
+    c->half_spread = 0.05;
+    c->tick_coin = 0.0001;
+    c->fee_rate = 0.0003;
+    c->fee_cap = 0.125;
+    c->min_trade_amount = 0.1;
+}
+
+double coce_sleeve_surface(const coce_sleeve_cfg *c, double sigma_atm, double F,
+                           double K)
+{
+    double x = log(K / F);
+    double a = x < 0.0 ? c->skew_put : c->skew_call;
+    double s = sigma_atm * (1.0 + a * fabs(x));
+    if (s < c->vol_floor)
+        s = c->vol_floor;
+    if (s > c->vol_cap)
+        s = c->vol_cap;
+    return s;
+}
+
+/* A "nice" strike step near F * share: 1, 2, 2.5 or 5 times a power of 10
+ * (Deribit lists e.g. 1000-wide BTC and 50-wide ETH strikes). */
+static double strike_step(double F, double share)
+{
+    double raw = F * share;
+    double p = pow(10.0, floor(log10(raw)));
+    static const double nice[] = {1.0, 2.0, 2.5, 5.0, 10.0};
+    double best = p;
+    for (size_t i = 0; i < 5; i++)
+        if (fabs(nice[i] * p - raw) < fabs(best - raw))
+            best = nice[i] * p;
+    return best;
+}
+
+/* First Friday 08:00 UTC strictly after t (Deribit weekly expiries). */
+static int64_t next_friday(int64_t t)
+{
+    int64_t day = t >= 0 ? t / 86400000 : (t - 86399999) / 86400000;
+    int64_t wd = (day + 4) % 7; /* 1970-01-01 was a Thursday (4) */
+    int64_t e = (day + (5 - wd + 7) % 7) * 86400000 + 8 * 3600000;
+    if (e <= t)
+        e += 7 * 86400000LL;
+    return e;
+}
+
+typedef struct model_quote {
+    double mid;
+    double bid;
+    double ask;
+    double sigma;
+    double delta;
+    double vega_usd;
+} model_quote;
+
+static double round_tick(double x, double tick, int up)
+{
+    double q = x / tick;
+    double n = nearbyint(q);
+    if (fabs(q - n) <= 1e-9)
+        return n * tick;
+    return (up ? ceil(q) : floor(q)) * tick;
+}
+
+static void model_price(const coce_sleeve_cfg *c, coce_opt_type type, double F,
+                        double K, double T, double s_atm, model_quote *q)
+{
+    coce_b76_greeks g;
+    q->sigma = coce_sleeve_surface(c, s_atm, F, K);
+    if (T <= 0.0)
+        (void)coce_b76_greeks_calc(type, F, K, 0.0, q->sigma, 1.0, &g);
+    else
+        (void)coce_b76_greeks_calc(type, F, K, T, q->sigma, 1.0, &g);
+    q->mid = coce_b76_coin(g.price, F);
+    q->delta = g.delta;
+    q->vega_usd = g.vega / 100.0;
+    q->ask = round_tick(q->mid * (1.0 + c->half_spread), c->tick_coin, 1);
+    q->bid = round_tick(q->mid * (1.0 - c->half_spread), c->tick_coin, 0);
+}
+
+/* Best model option of one type at time t (spot F, ATM vol s_atm) over the
+ * Friday expiries in the days band and the strike grid; 0 if none. */
+static int model_best(const coce_sleeve_cfg *c, coce_opt_type type, int64_t t,
+                      double F, double s_atm, coce_sleeve_choice *best)
+{
+    const coce_sleeve_rules *r = &c->rules;
+    double step = strike_step(F, c->strike_step_share);
+    double k0 = type == COCE_OPT_PUT ? floor(F / step) : ceil(F / step);
+    int found = 0;
+    for (int64_t e = next_friday(t);; e += 7 * 86400000LL) {
+        double days = (double)(e - t) / DAY_MS;
+        if (days > r->max_days)
+            break;
+        if (days < r->min_days || days <= r->roll_days)
+            continue;
+        double T = (double)(e - t) / YEAR_MS;
+        for (int k = 0; k < SLEEVE_MAX_STRIKES; k++) {
+            double K = type == COCE_OPT_PUT ? (k0 - k) * step : (k0 + k) * step;
+            if (K <= 0.0)
+                break;
+            if (K == F)
+                continue; /* at the money: never in a deep-OTM band */
+            model_quote q;
+            model_price(c, type, F, K, T, s_atm, &q);
+            double ad = fabs(q.delta);
+            if (ad < r->delta_min)
+                break; /* moving away from F only lowers |delta| */
+            if (ad > r->delta_max || !(q.mid > 0.0))
+                continue;
+            double spread = (q.ask - q.bid) / q.mid;
+            if (!(spread <= r->max_spread) || !(q.ask > 0.0))
+                continue;
+            coce_sleeve_choice ch;
+            ch.inst = SIZE_MAX;
+            ch.ticker = SIZE_MAX;
+            ch.type = type;
+            ch.strike = K;
+            ch.expiry_ms = e;
+            ch.days = days;
+            ch.underlying = F;
+            ch.delta = q.delta;
+            ch.iv = q.sigma;
+            ch.bid = q.bid;
+            ch.ask = q.ask;
+            ch.mid = q.mid;
+            ch.spread = spread;
+            ch.open_interest = NAN;
+            ch.vega_usd = q.vega_usd;
+            ch.cost_per_vega =
+                q.vega_usd > 0.0 ? q.ask * F / q.vega_usd : INFINITY;
+            ch.score = rank_score(r, q.delta, ch.cost_per_vega);
+            if (!found || better(&ch, best)) {
+                *best = ch;
+                found = 1;
+            }
+        }
+    }
+    return found;
+}
+
+typedef struct sleeve_pos {
+    coce_opt_type type;
+    double strike;
+    int64_t expiry_ms;
+    double amount;
+    int abandoned; /* roll with no bid: held to settlement, not "open" */
+} sleeve_pos;
+
+static int cfg_ok(const coce_sleeve_cfg *c)
+{
+    const coce_sleeve_rules *r = &c->rules;
+    return r->delta_min >= 0.0 && r->delta_min <= r->delta_max &&
+           r->min_days >= 0.0 && r->min_days <= r->max_days &&
+           r->max_days <= 3650.0 && r->budget_share >= 0.0 &&
+           r->budget_period_days > 0.0 && r->max_spread >= 0.0 &&
+           c->vol_window_days > 0.0 && c->iv_scale > 0.0 &&
+           c->skew_put >= 0.0 && c->skew_call >= 0.0 && c->vol_floor > 0.0 &&
+           c->vol_cap >= c->vol_floor && c->strike_step_share > 0.0 &&
+           c->half_spread >= 0.0 && c->half_spread < 1.0 &&
+           c->tick_coin > 0.0 && c->fee_rate >= 0.0 && c->fee_cap >= 0.0 &&
+           c->min_trade_amount > 0.0;
+}
+
+static void add_event(coce_sleeve_result *res, const coce_sleeve_event *ev)
+{
+    if (res->events && res->n_events < res->events_cap)
+        res->events[res->n_events] = *ev;
+    res->n_events++;
+}
+
+/* Sum of squared log returns first..i (inclusive). Annualised by the span
+ * the returns cover, sum r^2 / span is the zero-mean realised variance
+ * (Andersen & Bollerslev 1998, "Answering the skeptics", sec. 2), which
+ * suits hourly and daily samples alike. */
+static double realised_ss(const double *px, size_t first, size_t i)
+{
+    double ss = 0.0;
+    for (size_t k = first; k <= i; k++) {
+        double lr = log(px[k] / px[k - 1]);
+        ss += lr * lr;
+    }
+    return ss;
+}
+
+static double pos_mid(const coce_sleeve_cfg *c, const sleeve_pos *p, int64_t t,
+                      double F, double s_atm)
+{
+    model_quote q;
+    model_price(c, p->type, F, p->strike, (double)(p->expiry_ms - t) / YEAR_MS,
+                s_atm, &q);
+    return q.mid;
+}
+
+typedef struct sleeve_state {
+    sleeve_pos pos[SLEEVE_MAX_POS];
+    size_t np;
+    double spent_kind[2]; /* USD this period, by coce_opt_type */
+    double period_spend;
+    int64_t period;
+} sleeve_state;
+
+static void settle(coce_sleeve_result *res, sleeve_state *st, int64_t t,
+                   double F)
+{
+    size_t w = 0;
+    for (size_t k = 0; k < st->np; k++) {
+        sleeve_pos *p = &st->pos[k];
+        if (p->expiry_ms > t) {
+            st->pos[w++] = *p;
+            continue;
+        }
+        /* Deribit cash-settles in coin: (S - K)+ / S for a call. */
+        double intr = p->type == COCE_OPT_CALL ? F - p->strike : p->strike - F;
+        double pay = intr > 0.0 ? intr / F : 0.0;
+        res->proceeds_coin += p->amount * pay;
+        res->proceeds_usd += p->amount * pay * F;
+        if (pay > 0.0)
+            res->n_settled_itm++;
+        else
+            res->n_settled_otm++;
+        coce_sleeve_event ev = {t,
+                                COCE_SLEEVE_SETTLE,
+                                p->type,
+                                p->strike,
+                                p->expiry_ms,
+                                p->amount,
+                                pay,
+                                0.0,
+                                F,
+                                0.0,
+                                0.0,
+                                0.0,
+                                0.0};
+        add_event(res, &ev);
+    }
+    st->np = w;
+}
+
+static void roll(const coce_sleeve_cfg *c, coce_sleeve_result *res,
+                 sleeve_state *st, int64_t t, double F, double s_atm)
+{
+    size_t w = 0;
+    for (size_t k = 0; k < st->np; k++) {
+        sleeve_pos *p = &st->pos[k];
+        if (p->abandoned ||
+            !coce_sleeve_must_roll(&c->rules, t, p->expiry_ms)) {
+            st->pos[w++] = *p;
+            continue;
+        }
+        model_quote q;
+        double T = (double)(p->expiry_ms - t) / YEAR_MS;
+        model_price(c, p->type, F, p->strike, T, s_atm, &q);
+        res->n_rolls++;
+        coce_sleeve_event ev = {t,
+                                COCE_SLEEVE_ROLL,
+                                p->type,
+                                p->strike,
+                                p->expiry_ms,
+                                p->amount,
+                                q.bid,
+                                0.0,
+                                F,
+                                q.sigma,
+                                q.delta,
+                                T * 365.0,
+                                0.0};
+        if (!(q.bid > 0.0)) {
+            /* No bid: nothing to sell; hold to settlement, free the slot. */
+            p->abandoned = 1;
+            st->pos[w++] = *p;
+            add_event(res, &ev);
+            continue;
+        }
+        double fee = coce_sleeve_fee(q.bid, c->fee_rate, c->fee_cap);
+        /* the whole held amount and never more: long only */
+        res->proceeds_coin += p->amount * q.bid;
+        res->proceeds_usd += p->amount * q.bid * F;
+        res->fees_coin += p->amount * fee;
+        res->fees_usd += p->amount * fee * F;
+        ev.fee_coin = fee;
+        add_event(res, &ev);
+    }
+    st->np = w;
+}
+
+static void buy(const coce_sleeve_cfg *c, coce_sleeve_result *res,
+                sleeve_state *st, int64_t t, double F, double s_atm)
+{
+    const coce_sleeve_rules *r = &c->rules;
+    int nk = (r->calls != 0) + (r->puts != 0);
+    for (int ty = 0; ty < 2; ty++) {
+        coce_opt_type type = (coce_opt_type)ty;
+        if ((type == COCE_OPT_CALL && !r->calls) ||
+            (type == COCE_OPT_PUT && !r->puts))
+            continue;
+        int open = 0;
+        for (size_t k = 0; k < st->np; k++)
+            open |= st->pos[k].type == type && !st->pos[k].abandoned;
+        if (open || st->np == SLEEVE_MAX_POS)
+            continue;
+        double left = res->budget_usd / nk - st->spent_kind[ty];
+        coce_sleeve_choice ch;
+        memset(&ch, 0, sizeof ch);
+        if (!(left > 0.0) || !model_best(c, type, t, F, s_atm, &ch))
+            continue;
+        double fee = coce_sleeve_fee(ch.ask, c->fee_rate, c->fee_cap);
+        double amount = 0.0;
+        (void)coce_sleeve_size(left / F, ch.ask, fee, c->min_trade_amount,
+                               &amount);
+        if (!(amount > 0.0))
+            continue;
+        double cost_usd = amount * (ch.ask + fee) * F;
+        st->spent_kind[ty] += cost_usd;
+        st->period_spend += cost_usd;
+        if (st->period_spend > res->max_period_spend_usd)
+            res->max_period_spend_usd = st->period_spend;
+        res->premium_coin += amount * ch.ask;
+        res->premium_usd += amount * ch.ask * F;
+        res->fees_coin += amount * fee;
+        res->fees_usd += amount * fee * F;
+        res->n_buys++;
+        if (res->min_held == 0.0 || amount < res->min_held)
+            res->min_held = amount;
+        sleeve_pos *p = &st->pos[st->np++];
+        p->type = type;
+        p->strike = ch.strike;
+        p->expiry_ms = ch.expiry_ms;
+        p->amount = amount;
+        p->abandoned = 0;
+        coce_sleeve_event ev = {t,
+                                COCE_SLEEVE_BUY,
+                                type,
+                                ch.strike,
+                                ch.expiry_ms,
+                                amount,
+                                ch.ask,
+                                fee,
+                                F,
+                                ch.iv,
+                                ch.delta,
+                                ch.days,
+                                res->budget_usd / nk - st->spent_kind[ty]};
+        add_event(res, &ev);
+    }
+}
+
+int coce_sleeve_run(const coce_sleeve_cfg *cfg, const int64_t *t_ms,
+                    const double *px, size_t n, double equity_usd,
+                    coce_sleeve_result *res, coce_err *err)
+{
+    if (!cfg || !t_ms || !px || !res || n < 2)
+        return coce_err_set(err, COCE_EINVAL,
+                            "sleeve_run: NULL input or fewer than 2 samples");
+    if (!(equity_usd > 0.0) || !isfinite(equity_usd) || !cfg_ok(cfg))
+        return coce_err_set(err, COCE_EINVAL,
+                            "sleeve_run: equity %g not positive or invalid "
+                            "configuration (bands, periods, ticks)",
+                            equity_usd);
+    for (size_t i = 0; i < n; i++) {
+        if (!(px[i] > 0.0) || !isfinite(px[i]))
+            return coce_err_set(err, COCE_EDATA,
+                                "sleeve_run: px[%zu]: not positive (%g)", i,
+                                px[i]);
+        if (i > 0 && t_ms[i] <= t_ms[i - 1])
+            return coce_err_set(err, COCE_EORDER,
+                                "sleeve_run: t[%zu] <= t[%zu]", i, i - 1);
+    }
+    double *pnl = res->step_pnl_usd;
+    double *val = res->step_value_usd;
+    coce_sleeve_event *evs = res->events;
+    size_t evcap = res->events_cap;
+    memset(res, 0, sizeof *res);
+    res->step_pnl_usd = pnl;
+    res->step_value_usd = val;
+    res->events = evs;
+    res->events_cap = evcap;
+    res->first_trade = n;
+    res->budget_usd = cfg->rules.budget_share * equity_usd;
+
+    sleeve_state st;
+    memset(&st, 0, sizeof st);
+    st.period = -1;
+    const int64_t window = (int64_t)llround(cfg->vol_window_days * DAY_MS);
+    const double period_ms = cfg->rules.budget_period_days * DAY_MS;
+    size_t first = 1; /* first return in the window */
+    int64_t last_day = INT64_MIN;
+    double prev_total = 0.0;
+    double value_coin = 0.0;
+    double ss = 0.0; /* squared log returns in the window */
+    for (size_t i = 0; i < n; i++) {
+        const int64_t t = t_ms[i];
+        const double F = px[i];
+        settle(res, &st, t, F);
+        double s_atm = 0.0;
+        if (i > 0) {
+            double lr = log(F / px[i - 1]);
+            ss += lr * lr;
+        }
+        if (i > 0 && t - t_ms[0] >= window) {
+            while (first < i && t_ms[first] <= t - window) {
+                double lr = log(px[first] / px[first - 1]);
+                ss -= lr * lr;
+                first++;
+            }
+            int64_t day = t / 86400000;
+            int decide = day != last_day;
+            if (decide) /* exact sum once a day: no drift from +/- updates */
+                ss = realised_ss(px, first, i);
+            if (ss < 0.0)
+                ss = 0.0;
+            s_atm = cfg->iv_scale *
+                    sqrt(ss / ((double)(t - t_ms[first - 1]) / YEAR_MS));
+            if (res->first_trade == n)
+                res->first_trade = i;
+            if (decide) {
+                last_day = day;
+                int64_t per = (int64_t)floor(
+                    (double)(t - t_ms[res->first_trade]) / period_ms);
+                if (per != st.period) {
+                    st.period = per;
+                    st.spent_kind[0] = st.spent_kind[1] = 0.0;
+                    st.period_spend = 0.0;
+                }
+                roll(cfg, res, &st, t, F, s_atm);
+                buy(cfg, res, &st, t, F, s_atm);
+            }
+        }
+        value_coin = 0.0;
+        for (size_t k = 0; k < st.np; k++)
+            value_coin +=
+                st.pos[k].amount * pos_mid(cfg, &st.pos[k], t, F, s_atm);
+        double value_usd = value_coin * F;
+        double total =
+            res->proceeds_usd - res->premium_usd - res->fees_usd + value_usd;
+        if (pnl)
+            pnl[i] = i == 0 ? 0.0 : total - prev_total;
+        if (val)
+            val[i] = value_usd;
+        prev_total = total;
+    }
+    res->n_open = st.np;
+    res->final_value_coin = value_coin;
+    res->final_value_usd = value_coin * px[n - 1];
+    res->pnl_coin = res->proceeds_coin + res->final_value_coin -
+                    res->premium_coin - res->fees_coin;
+    res->pnl_usd = res->proceeds_usd + res->final_value_usd - res->premium_usd -
+                   res->fees_usd;
+    return COCE_OK;
+}

@@ -1,0 +1,209 @@
+/* The convexity sleeve: a small budgeted book of deep out-of-the-money
+ * options, long only. Selection and sizing from Deribit instruments and
+ * tickers, and a back-test kernel on an underlying price series.
+ *
+ * Everything here is pure: no allocation, no I/O, no global state; inputs
+ * are const and never alias outputs. docs/options.md describes the model. */
+#ifndef COCE_OPTIONS_SLEEVE_H
+#define COCE_OPTIONS_SLEEVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "options/black76.h"
+#include "options/instruments.h"
+#include "utils/config.h"
+#include "utils/error.h"
+
+typedef enum {
+    /* |(|delta| - band middle)| / band width: the option nearest the middle
+     * of the delta band (default; predictable moneyness). */
+    COCE_SLEEVE_RANK_DELTA_MID = 0,
+    /* premium (ask, USD) per vol point of vega: the cheapest convexity. */
+    COCE_SLEEVE_RANK_VEGA_COST = 1
+} coce_sleeve_rank;
+
+typedef struct coce_sleeve_rules {
+    int calls;        /* 1: buy calls (kind call|both) */
+    int puts;         /* 1: buy puts (kind put|both) */
+    double delta_min; /* |delta| band, inclusive */
+    double delta_max;
+    double min_days; /* days-to-expiry band, inclusive */
+    double max_days;
+    double min_open_interest;  /* contracts; tickers only */
+    double max_spread;         /* (ask - bid) / mid, inclusive */
+    double budget_share;       /* premium budget per period / equity */
+    double budget_period_days; /* length of a budget period */
+    double roll_days;          /* close when days to expiry <= roll_days */
+    coce_sleeve_rank rank;
+} coce_sleeve_rules;
+
+/* Defaults of config/base.yaml (both kinds, 0.05-0.15, 7-60 days, OI 10,
+ * spread 0.5, budget 1 % per 30 days, roll 3 days, rank DELTA_MID). */
+void coce_sleeve_rules_default(coce_sleeve_rules *r);
+
+/* From the options.* configuration keys (kind call|put|both). The budget
+ * period and the rank are not configuration keys yet: 30 days, DELTA_MID.
+ * COCE_ECONFIG with "options.kind: ..." for a bad value. */
+int coce_sleeve_rules_from_config(const coce_config *cfg, coce_sleeve_rules *r,
+                                  coce_err *err);
+
+/* The figures that made one choice (for the engine's log). */
+typedef struct coce_sleeve_choice {
+    size_t inst;   /* index into the instrument array (or SIZE_MAX: model) */
+    size_t ticker; /* index into the ticker array (or SIZE_MAX: model) */
+    coce_opt_type type;
+    double strike;
+    int64_t expiry_ms;
+    double days;          /* to expiry */
+    double underlying;    /* USD */
+    double delta;         /* signed, per unit of the underlying */
+    double iv;            /* mark iv, fraction (0.9 = 90 %) */
+    double bid;           /* coin */
+    double ask;           /* coin */
+    double mid;           /* coin */
+    double spread;        /* (ask - bid) / mid */
+    double open_interest; /* contracts (NAN for the model) */
+    double vega_usd;      /* per 1 vol point (Deribit's unit) */
+    double cost_per_vega; /* ask in USD / vega_usd */
+    double score;         /* rank value: lower is better */
+} coce_sleeve_choice;
+
+/* Counts of instruments seen and why the others were rejected. */
+typedef struct coce_sleeve_rejects {
+    size_t seen;     /* options of the instruments given */
+    size_t kind;     /* call/put not wanted */
+    size_t no_quote; /* no ticker, empty bid or ask, or no delta */
+    size_t days;
+    size_t delta;
+    size_t open_interest;
+    size_t spread;
+    size_t accepted;
+} coce_sleeve_rejects;
+
+/* Chooses options by the rules from instruments and their tickers (matched
+ * by name) at time now_ms. Writes the best min(cap, accepted) choices to
+ * out, best first (ties: later expiry, then lower strike), their number to
+ * *n_out, and the reject counts to *rej (may be NULL). Deribit's ticker
+ * delta is Black-76 dV/dF (verified on the sample: docs/options.md).
+ * COCE_EINVAL for NULL arrays with non-zero lengths or a band with
+ * delta_min > delta_max. O(ni * nt) name matching. */
+int coce_sleeve_select(const coce_sleeve_rules *r, const coce_instrument *inst,
+                       size_t ni, const coce_ticker *tk, size_t nt,
+                       int64_t now_ms, coce_sleeve_choice *out, size_t cap,
+                       size_t *n_out, coce_sleeve_rejects *rej, coce_err *err);
+
+/* Deribit option fee per contract in coin: min(fee_rate, fee_cap * price)
+ * (0.0003 coin capped at 12.5 % of the premium on Deribit). */
+double coce_sleeve_fee(double price_coin, double fee_rate, double fee_cap);
+
+/* Contracts to buy with budget_coin at `ask` plus the per-contract fee:
+ * a whole multiple of min_trade_amount, never above the budget (0 if not
+ * even one lot fits). COCE_EINVAL for ask <= 0 or min_trade <= 0. */
+int coce_sleeve_size(double budget_coin, double ask_coin, double fee_coin,
+                     double min_trade_amount, double *amount);
+
+/* 1 if the position must be closed (days to expiry <= roll_days). */
+int coce_sleeve_must_roll(const coce_sleeve_rules *r, int64_t now_ms,
+                          int64_t expiry_ms);
+
+/* A sell only closes a held long: COCE_ERANGE ("would go short") if
+ * sell_amount > held (1e-9 relative slack), COCE_EINVAL if negative. */
+int coce_sleeve_check_sell(double held, double sell_amount, coce_err *err);
+
+/* ---- back-test kernel ---- */
+
+typedef struct coce_sleeve_cfg {
+    coce_sleeve_rules rules;
+    double vol_window_days;   /* realised-vol window (30) */
+    double iv_scale;          /* implied = scale * realised (1.0) */
+    double skew_put;          /* a for K < F (1.0) */
+    double skew_call;         /* a for K > F (0.5) */
+    double vol_floor;         /* clip of the surface (0.1) */
+    double vol_cap;           /* (5.0) */
+    double strike_step_share; /* strike grid step ~ share of spot (0.025) */
+    double half_spread;       /* model ask = mid (1 + h), bid = mid (1 - h) */
+    double tick_coin;         /* quote tick (0.0001 coin) */
+    double fee_rate;          /* coin per contract (0.0003) */
+    double fee_cap;           /* share of the premium (0.125) */
+    double min_trade_amount;  /* lot in coin (0.1 BTC; ETH 1) */
+} coce_sleeve_cfg;
+
+/* Rules from coce_sleeve_rules_default and the values in brackets. */
+void coce_sleeve_cfg_default(coce_sleeve_cfg *c);
+
+/* The model surface: sigma(K) = s_atm (1 + a |ln(K/F)|), a = skew_put
+ * below F and skew_call above, clipped to [vol_floor, vol_cap]. */
+double coce_sleeve_surface(const coce_sleeve_cfg *c, double sigma_atm, double F,
+                           double K);
+
+enum {
+    COCE_SLEEVE_BUY = 1,
+    COCE_SLEEVE_ROLL = 2,  /* sold before expiry (roll_days) */
+    COCE_SLEEVE_SETTLE = 3 /* cash-settled at expiry */
+};
+
+/* One trade or settlement of the back-test, with its figures. */
+typedef struct coce_sleeve_event {
+    int64_t t_ms;
+    int what; /* COCE_SLEEVE_BUY, _ROLL, _SETTLE */
+    coce_opt_type type;
+    double strike;
+    int64_t expiry_ms;
+    double amount;     /* contracts (coin), always > 0 */
+    double price_coin; /* paid (buy), received (roll) or payoff (settle) */
+    double fee_coin;
+    double spot;            /* USD */
+    double sigma;           /* model vol used (0 at settlement) */
+    double delta;           /* model delta at the trade */
+    double days;            /* days to expiry */
+    double budget_left_usd; /* after a buy: what remains for this kind */
+} coce_sleeve_event;
+
+typedef struct coce_sleeve_result {
+    /* Set by the caller before the call (each may be NULL / 0): */
+    double *step_pnl_usd;      /* [n]: PnL from sample i-1 to i (0 at i=0) */
+    double *step_value_usd;    /* [n]: marked value of the open options at i */
+    coce_sleeve_event *events; /* [events_cap] */
+    size_t events_cap;
+    /* Outputs: */
+    size_t n_events;    /* all events; only the first events_cap stored */
+    size_t first_trade; /* first sample with a full vol window (n if none) */
+    size_t n_buys;
+    size_t n_rolls;
+    size_t n_settled_itm;
+    size_t n_settled_otm;
+    size_t n_open;     /* positions open at the end (marked, not closed) */
+    double budget_usd; /* per period */
+    double max_period_spend_usd; /* premium + fees in the worst period */
+    double premium_coin;         /* paid for buys, fees excluded */
+    double premium_usd;
+    double fees_coin;
+    double fees_usd;
+    double proceeds_coin; /* roll sales and settlements */
+    double proceeds_usd;
+    double final_value_coin; /* open positions at the end, marked */
+    double final_value_usd;
+    double pnl_coin; /* proceeds + final value - premium - fees (in coin) */
+    double pnl_usd;  /* same, each flow converted at its own spot */
+    double min_held; /* smallest amount ever held (> 0; 0 if none) */
+} coce_sleeve_result;
+
+/* Runs the sleeve over an underlying series (t_ms strictly increasing,
+ * px > 0; hourly or daily), with a fixed equity (USD) setting the budget:
+ * budget_usd = budget_share * equity_usd per budget period, counted from
+ * first_trade. At the first sample of each UTC day (once a full vol window
+ * exists): settle expired options at that sample's price, sell those with
+ * days to expiry <= roll_days at the model bid, and for each wanted kind
+ * with no open position buy the best model option within what is left of
+ * its half (or whole, for one kind) of the period budget. Positions are
+ * marked to the model mid at every sample; step_pnl_usd[] sums to pnl_usd.
+ * USD accounting converts each coin flow at its own spot (coin premium
+ * bought and proceeds sold immediately); coin accounting sums coin flows.
+ * Errors: COCE_EINVAL (NULL, n < 2, equity <= 0, bad cfg), COCE_EDATA
+ * ("px[i]: not positive"), COCE_EORDER ("t[i] <= t[i-1]"). */
+int coce_sleeve_run(const coce_sleeve_cfg *cfg, const int64_t *t_ms,
+                    const double *px, size_t n, double equity_usd,
+                    coce_sleeve_result *res, coce_err *err);
+
+#endif
