@@ -10,6 +10,7 @@
 #include "risk_guardrails/drawdown.h"
 #include "risk_guardrails/guardrails.h"
 #include "risk_guardrails/killswitch.h"
+#include "state/journal.h"
 #include "utils/log.h"
 
 #include <jansson.h>
@@ -315,7 +316,12 @@ static int apply_fills(coce_engine *e, const coce_fill *fills, size_t n,
     for (size_t i = 0; i < n; ++i) {
         const coce_fill *f = &fills[i];
         record_fill(e, f);
-        int rc = coce_book_apply_fill(e->book, f, sym(e, f->asset), err);
+        /* With a journal the fill is journalled first, then applied: the
+         * book never holds a fill the journal lacks. */
+        int rc = e->o.journal != NULL
+                     ? coce_journal_record_fill(e->o.journal, e->book, f,
+                                                sym(e, f->asset), err)
+                     : coce_book_apply_fill(e->book, f, sym(e, f->asset), err);
         if (rc != COCE_OK)
             return rc;
         coce_log(COCE_LOG_DEBUG, "engine", "fill", "{s:s, s:s, s:s, s:f, s:f, s:f}",
@@ -333,19 +339,55 @@ static int apply_fills(coce_engine *e, const coce_fill *fills, size_t n,
     return COCE_OK;
 }
 
+static int journal_event(coce_engine *e, coce_journal_kind kind,
+                         const char *client_id, int64_t now, const char *note,
+                         coce_err *err)
+{
+    if (e->o.journal == NULL)
+        return COCE_OK;
+    coce_journal_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = kind;
+    ev.time_ms = now;
+    (void)snprintf(ev.client_id, sizeof ev.client_id, "%s", client_id);
+    if (note != NULL)
+        (void)snprintf(ev.note, sizeof ev.note, "%s", note);
+    return coce_journal_append(e->o.journal, &ev, NULL, err);
+}
+
+/* Decides, journals (before sending), sends. An order whose outcome is
+ * unknown (timeout after sending) stays "unknown" in the book and is never
+ * resent: a query by client id settles it. A refused order is journalled
+ * as rejected and reported as COCE_EEXCHANGE to the caller. */
 static int place(coce_engine *e, coce_asset_id asset, int8_t side, double qty,
                  coce_order_reason reason, int64_t now, coce_err *err)
 {
     coce_order_intent in;
     memset(&in, 0, sizeof in);
-    (void)snprintf(in.client_id, sizeof in.client_id, "coce-%llu",
-                   (unsigned long long)++e->order_seq);
+    int rc = COCE_OK;
+    if (e->o.journal != NULL)
+        rc = coce_journal_next_client_id(
+            e->o.journal,
+            e->o.client_tag ? e->o.client_tag
+                            : (e->o.run_id ? e->o.run_id : "run"),
+            in.client_id, err);
+    else
+        (void)snprintf(in.client_id, sizeof in.client_id, "coce-%llu",
+                       (unsigned long long)++e->order_seq);
+    if (rc != COCE_OK)
+        return rc;
     in.asset = asset;
     in.side = side;
     in.type = COCE_ORDER_MARKET;
     in.qty = qty;
     in.reason = reason;
     in.time_ms = now;
+    if (e->o.journal != NULL) {
+        rc = coce_journal_append_intent(e->o.journal, &in, sym(e, asset), NULL,
+                                        err);
+        if (rc != COCE_OK)
+            return rc;
+    }
     coce_open_order oo;
     memset(&oo, 0, sizeof oo);
     memcpy(oo.client_id, in.client_id, sizeof oo.client_id);
@@ -356,17 +398,43 @@ static int place(coce_engine *e, coce_asset_id asset, int8_t side, double qty,
     oo.qty = qty;
     oo.status = COCE_ORDER_PENDING;
     oo.time_ms = now;
-    int rc = coce_book_order_add(e->book, &oo, err);
+    rc = coce_book_order_add(e->book, &oo, err);
     if (rc != COCE_OK)
         return rc;
     coce_fill fills[MAX_FILLS];
     size_t n_fills = 0;
+    coce_err xerr;
+    coce_err_clear(&xerr);
     rc = e->o.exchange.place(e->o.exchange.impl, &in, now, fills, MAX_FILLS,
-                             &n_fills, err);
+                             &n_fills, &xerr);
+    if (rc == COCE_EUNKNOWN) {
+        (void)coce_book_order_update(e->book, in.client_id,
+                                     COCE_ORDER_UNKNOWN, 0.0);
+        if (side > 0)
+            e->a[asset].entry_pending = 1;
+        else
+            e->a[asset].exit_pending = 1;
+        coce_log(COCE_LOG_WARN, "engine", "order_outcome_unknown",
+                 "{s:s, s:s}", "client_id", in.client_id, "why", xerr.msg);
+        return journal_event(e, COCE_JOURNAL_UNKNOWN, in.client_id, now,
+                             xerr.msg, err);
+    }
     if (rc != COCE_OK) {
         (void)coce_book_order_remove(e->book, in.client_id);
+        int jrc = journal_event(e, COCE_JOURNAL_REJECTED, in.client_id, now,
+                                xerr.msg, err);
+        if (jrc != COCE_OK)
+            return jrc;
+        coce_log(COCE_LOG_WARN, "engine", "order_rejected", "{s:s, s:s, s:s}",
+                 "client_id", in.client_id, "asset", sym(e, asset), "why",
+                 xerr.msg);
+        if (err != NULL)
+            *err = xerr;
         return rc;
     }
+    rc = journal_event(e, COCE_JOURNAL_SENT, in.client_id, now, NULL, err);
+    if (rc != COCE_OK)
+        return rc;
     (void)coce_book_order_update(e->book, in.client_id, COCE_ORDER_OPEN,
                                  0.0);
     if (side > 0)
@@ -1166,9 +1234,11 @@ static int try_entry(coce_engine *e, coce_asset_id asset, double score,
     }
     rc = place(e, asset, COCE_SIDE_BUY, allowed / s->last_price,
                COCE_REASON_ENTRY, now, err);
-    if (rc == COCE_EDATA) {
-        /* the venue has no liquidity estimate for it yet */
-        (void)snprintf(alert->note, sizeof alert->note, "no liquidity estimate");
+    if (rc == COCE_EDATA || rc == COCE_EEXCHANGE) {
+        /* the venue refused it (no liquidity estimate yet, below its
+         * minimum size...): the alert stays, the entry does not happen */
+        (void)snprintf(alert->note, sizeof alert->note, "refused by venue: %s",
+                       coce_strerror(rc));
         return COCE_OK;
     }
     if (rc == COCE_OK) {

@@ -16,6 +16,7 @@
 #include "data_ingest/events.h"
 #include "execution/exchange.h"
 #include "state/book.h"
+#include "state/journal.h"
 #include "utils/config.h"
 #include "utils/error.h"
 #include "utils/symbols.h"
@@ -64,7 +65,13 @@ typedef struct coce_engine_opts {
     int (*set_liquidity)(void *venue, coce_asset_id asset, double adv,
                          double sigma_daily);
     const char *meta_events_path; /* logs/meta_events.jsonl */
+    /* Write-ahead journal (may be NULL): every intent is journalled before
+     * it is sent, every fill before it reaches the book. */
+    coce_journal *journal;
     const char *run_id;
+    /* Tag inside client order ids ("coce-<tag>-<n>"); NULL = run_id. A
+     * back-test uses a fixed tag so that two runs can be compared. */
+    const char *client_tag;
 } coce_engine_opts;
 
 typedef struct coce_engine coce_engine;

@@ -7,6 +7,7 @@
 #include "data_ingest/synth.h"
 #include "data_ingest/trades.h"
 #include "execution/paper.h"
+#include "state/journal.h"
 #include "state/state_file.h"
 #include "utils/fsutil.h"
 #include "utils/log.h"
@@ -482,12 +483,14 @@ typedef struct sim_ctx {
     size_t n_events;
     coce_replay *replay;
     coce_paper *paper;
+    coce_journal *journal;
     coce_engine *engine;
 } sim_ctx;
 
 static void ctx_free(sim_ctx *c)
 {
     coce_engine_free(c->engine);
+    coce_journal_close(c->journal);
     coce_paper_free(c->paper);
     coce_replay_free(c->replay);
     coce_events_free(c->events);
@@ -554,6 +557,17 @@ static int setup(const coce_sim_args *args, coce_sim_result *r, sim_ctx *c,
     (void)snprintf(meta, sizeof meta, "%s/meta_events.jsonl", r->report_dir);
     eo.meta_events_path = meta;
     eo.run_id = r->run_id;
+    /* The simulation journals its orders exactly as paper/live runs do
+     * (the same code path), in its own report directory. */
+    char journal[1200];
+    (void)snprintf(journal, sizeof journal, "%s/journal.db", r->report_dir);
+    rc = coce_journal_open(journal, &c->journal, err);
+    if (rc == COCE_OK)
+        rc = coce_journal_set_durable(c->journal, 0, err);
+    if (rc != COCE_OK)
+        return rc;
+    eo.journal = c->journal;
+    eo.client_tag = "sim";
     (void)paper_place;
     rc = coce_engine_new(&c->engine, &eo, err);
     if (rc != COCE_OK)
@@ -688,11 +702,11 @@ void coce_sim_print_summary(const coce_sim_result *r, FILE *out)
             r->pnl, 100.0 * r->total_return, r->sharpe,
             100.0 * r->max_drawdown);
     fprintf(out, "  guardrails   cuts: drawdown %zu, VaR %zu, corr %zu, ADV "
-                 "%zu; halts %zu%s%s\n",
-            r->cuts_drawdown, r->cuts_var, r->cuts_corr, r->cuts_adv, r->halts,
-            r->halted ? " (halted: " : "", r->halted ? r->halt_reason : "");
+                 "%zu; halts %zu\n",
+            r->cuts_drawdown, r->cuts_var, r->cuts_corr, r->cuts_adv, r->halts);
     if (r->halted)
-        fprintf(out, "  )\n");
+        fprintf(out, "  halted       %s (coce reset-kill-switch lifts it)\n",
+                r->halt_reason);
     if (r->interrupted)
         fprintf(out, "  interrupted  by a signal: the run stopped early, "
                      "positions closed at the last prices\n");
