@@ -5,11 +5,15 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 /* Longest line accepted; a real row is under 100 bytes. */
@@ -19,12 +23,18 @@
 
 enum { COL_NONE = -1 };
 
+/* Two sources behind one line interface: a plain file is mapped whole and
+ * parsed where it lies (no copy, no write); a gzip file streams through
+ * zlib into buf. */
 struct coce_trade_reader {
-    gzFile gz;
+    gzFile gz;               /* gzip source, or NULL */
+    const char *map;         /* plain source: the mapped file, or NULL */
+    void *map_addr;          /* the same, for munmap */
+    size_t map_len;
     char *path;
     coce_symbols *symbols;
     coce_trade_reader_opts opts;
-    char *buf; /* LINE_BUF_CAP + 1 bytes: room for a NUL after a last line */
+    char *buf; /* LINE_BUF_CAP + 1 bytes: gzip lines; strtod scratch */
     size_t pos, end;
     int eof;
     size_t line; /* number of the line most recently taken (header = 1) */
@@ -35,6 +45,7 @@ struct coce_trade_reader {
     int have_symbol;
     coce_asset_id file_asset;
     char last_pair[COCE_SYMBOL_MAX + 1]; /* cache: symbol column rarely changes */
+    size_t last_pair_len;
     coce_asset_id last_asset;
     int have_last;
     int64_t prev_time;
@@ -231,6 +242,129 @@ int coce_trade_filename_parse(const char *path, char *symbol,
     return COCE_OK;
 }
 
+/* ---- numbers ------------------------------------------------------------ */
+
+/* 10^0..10^22 are exact in binary64 (5^22 < 2^53). */
+static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,
+                                 1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                 1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
+                                 1e18, 1e19, 1e20, 1e21, 1e22};
+
+#define TWO_53 9007199254740992ull
+
+/* Clinger's fast path (W. D. Clinger, "How to Read Floating Point Numbers
+ * Accurately", PLDI 1990, sec. 4; also Gay 1990): when the decimal
+ * significand w is an integer <= 2^53 and 10^|e| <= 10^22, both w and 10^|e|
+ * are exact doubles and one correctly rounded IEEE multiplication or
+ * division gives the correctly rounded value, i.e. exactly what strtod
+ * returns (round to nearest). Returns 1 with *out set, or 0 when the text
+ * is not of the plain form [+-]digits[.digits][(e|E)[+-]digits] or outside
+ * the fast range; the caller then asks strtod. */
+static int fast_double(const char *s, size_t len, double *out)
+{
+    size_t i = 0;
+    int neg = 0;
+    if (i < len && (s[i] == '-' || s[i] == '+')) {
+        neg = s[i] == '-';
+        ++i;
+    }
+    uint64_t w = 0;
+    int nd = 0;
+    int64_t e10 = 0;
+    size_t n_digits = 0;
+    for (; i < len && (unsigned)(s[i] - '0') < 10u; ++i, ++n_digits) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (w == 0 && d == 0)
+            continue;
+        if (nd == 19)
+            return 0;
+        w = w * 10u + d;
+        ++nd;
+    }
+    if (i < len && s[i] == '.') {
+        for (++i; i < len && (unsigned)(s[i] - '0') < 10u; ++i, ++n_digits) {
+            unsigned d = (unsigned)(s[i] - '0');
+            --e10;
+            if (w == 0 && d == 0)
+                continue;
+            if (nd == 19)
+                return 0;
+            w = w * 10u + d;
+            ++nd;
+        }
+    }
+    if (n_digits == 0)
+        return 0;
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        ++i;
+        int eneg = 0;
+        if (i < len && (s[i] == '-' || s[i] == '+')) {
+            eneg = s[i] == '-';
+            ++i;
+        }
+        int64_t x = 0;
+        size_t k = 0;
+        for (; i < len && (unsigned)(s[i] - '0') < 10u; ++i, ++k) {
+            if (x > 100000)
+                return 0;
+            x = x * 10 + (s[i] - '0');
+        }
+        if (k == 0)
+            return 0;
+        e10 += eneg ? -x : x;
+    }
+    if (i != len)
+        return 0;
+    double v = 0.0;
+    if (w == 0) {
+        v = 0.0;
+    } else if (w > TWO_53) {
+        return 0;
+    } else if (e10 >= 0 && e10 <= 22) {
+        v = (double)w * POW10[e10];
+    } else if (e10 < 0 && e10 >= -22) {
+        v = (double)w / POW10[-e10];
+    } else if (e10 > 22 && e10 <= 22 + 15) {
+        /* Move the excess exponent into w while w stays exact. */
+        for (int64_t k = 22; k < e10; ++k) {
+            w *= 10u;
+            if (w > TWO_53)
+                return 0;
+        }
+        v = (double)w * POW10[22];
+    } else {
+        return 0;
+    }
+    *out = neg ? -v : v;
+    return 1;
+}
+
+int coce__parse_double(const char *s, size_t len, double *out)
+{
+    if (s == NULL || out == NULL || len == 0)
+        return 0;
+    if (fast_double(s, len, out))
+        return 1;
+    char small[128];
+    char *tmp = small;
+    if (len >= sizeof small) {
+        tmp = malloc(len + 1);
+        if (tmp == NULL)
+            return 0;
+    }
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(tmp, &end);
+    int ok = end == tmp + len && errno != ERANGE && isfinite(v);
+    if (tmp != small)
+        free(tmp);
+    if (ok)
+        *out = v;
+    return ok;
+}
+
 /* ---- reader ------------------------------------------------------------- */
 
 static void lower_trim(const char *s, size_t len, char *out, size_t out_len)
@@ -247,11 +381,37 @@ static void lower_trim(const char *s, size_t len, char *out, size_t out_len)
     out[n] = '\0';
 }
 
-/* Takes the next line (without '\n' or "\r\n"), NUL-terminated in place.
+/* Next line of the mapped file, in place (no copy, nothing written). */
+static int next_line_map(coce_trade_reader *r, const char **line, size_t *len,
+                         coce_err *err)
+{
+    if (r->pos >= r->map_len)
+        return 0;
+    const char *start = r->map + r->pos;
+    size_t rest = r->map_len - r->pos;
+    const char *nl = memchr(start, '\n', rest);
+    size_t n = nl != NULL ? (size_t)(nl - start) : rest;
+    /* Same limit as the streaming path, whose buffer must hold a line. */
+    if (n >= LINE_BUF_CAP)
+        return coce_err_set(err, COCE_EPARSE,
+                            "%s:%zu: line longer than %u bytes", r->path,
+                            r->line + 1, LINE_BUF_CAP);
+    r->pos += nl != NULL ? n + 1 : n;
+    r->line++;
+    if (n > 0 && start[n - 1] == '\r')
+        --n;
+    *line = start;
+    *len = n;
+    return 1;
+}
+
+/* Takes the next line (without '\n' or "\r\n").
  * Returns 1 with a line, 0 at the end, or a negative status with err set. */
-static int next_line(coce_trade_reader *r, char **line, size_t *len,
+static int next_line(coce_trade_reader *r, const char **line, size_t *len,
                      coce_err *err)
 {
+    if (r->map != NULL)
+        return next_line_map(r, line, len, err);
     for (;;) {
         char *start = r->buf + r->pos;
         char *nl = memchr(start, '\n', r->end - r->pos);
@@ -299,7 +459,6 @@ static int next_line(coce_trade_reader *r, char **line, size_t *len,
         r->line++;
         if (n > 0 && start[n - 1] == '\r')
             --n;
-        start[n] = '\0';
         *line = start;
         *len = n;
         return 1;
@@ -315,7 +474,7 @@ static int find_col(const coce_trade_reader *r, const char *const *names)
     return COL_NONE;
 }
 
-static int parse_header(coce_trade_reader *r, char *line, size_t len,
+static int parse_header(coce_trade_reader *r, const char *line, size_t len,
                         coce_err *err)
 {
     if (len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) { /* UTF-8 BOM */
@@ -361,6 +520,8 @@ void coce_trade_reader_free(coce_trade_reader *r)
         return;
     if (r->gz != NULL)
         (void)gzclose(r->gz);
+    if (r->map != NULL)
+        (void)munmap(r->map_addr, r->map_len);
     free(r->buf);
     free(r->path);
     free(r);
@@ -384,6 +545,28 @@ static int reader_file_symbol(coce_trade_reader *r, coce_err *err)
     return COCE_OK;
 }
 
+/* A non-empty regular file that does not start with the gzip magic
+ * (RFC 1952, 2.3.1) is mapped whole; 1 if it was. Anything else (gzip,
+ * pipes, a failed mmap) takes the zlib stream. */
+static int try_map(coce_trade_reader *r, int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0)
+        return 0;
+    unsigned char magic[2] = {0, 0};
+    if (pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
+        return 0;
+    size_t n = (size_t)st.st_size;
+    void *p = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED)
+        return 0;
+    (void)posix_madvise(p, n, POSIX_MADV_SEQUENTIAL);
+    r->map = p;
+    r->map_addr = p;
+    r->map_len = n;
+    return 1;
+}
+
 int coce_trade_reader_open(coce_trade_reader **out, const char *path,
                            coce_symbols *symbols,
                            const coce_trade_reader_opts *opts, coce_err *err)
@@ -397,8 +580,7 @@ int coce_trade_reader_open(coce_trade_reader **out, const char *path,
         return coce_err_set(err, COCE_ENOMEM, "%s: out of memory", path);
     size_t plen = strlen(path);
     r->path = malloc(plen + 1);
-    r->buf = malloc(LINE_BUF_CAP + 1);
-    if (r->path == NULL || r->buf == NULL) {
+    if (r->path == NULL) {
         coce_trade_reader_free(r);
         return coce_err_set(err, COCE_ENOMEM, "%s: out of memory", path);
     }
@@ -406,15 +588,26 @@ int coce_trade_reader_open(coce_trade_reader **out, const char *path,
     r->symbols = symbols;
     if (opts != NULL)
         r->opts = *opts;
-    r->gz = gzopen(path, "rb");
-    if (r->gz == NULL) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         int e = errno;
         coce_trade_reader_free(r);
         return coce_err_set(err, COCE_EIO, "%s: cannot open: %s", path,
                             strerror(e));
     }
-    (void)gzbuffer(r->gz, 128u * 1024u);
-    char *line = NULL;
+    if (try_map(r, fd)) {
+        (void)close(fd);
+    } else {
+        r->buf = malloc(LINE_BUF_CAP + 1);
+        r->gz = r->buf != NULL ? gzdopen(fd, "rb") : NULL;
+        if (r->gz == NULL) {
+            (void)close(fd);
+            coce_trade_reader_free(r);
+            return coce_err_set(err, COCE_ENOMEM, "%s: out of memory", path);
+        }
+        (void)gzbuffer(r->gz, 128u * 1024u);
+    }
+    const char *line = NULL;
     size_t len = 0;
     int rc = next_line(r, &line, &len, err);
     if (rc == 0)
@@ -432,47 +625,137 @@ int coce_trade_reader_open(coce_trade_reader **out, const char *path,
     return COCE_OK;
 }
 
-/* Parses a number filling the whole NUL-terminated field. */
-static int parse_double(const char *s, double *out)
+typedef struct span {
+    const char *s;
+    size_t n;
+} span;
+
+/* isspace() of the C locale, without the locale table lookup. */
+static inline int is_space(char c)
 {
-    if (*s == '\0')
-        return 0;
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (*end != '\0' || errno == ERANGE || !isfinite(v))
-        return 0;
-    *out = v;
-    return 1;
+    return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
-static char *trim_field(char *s)
+static inline span trim_span(span f)
 {
-    while (isspace((unsigned char)*s))
-        ++s;
-    size_t n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
-    return s;
+    while (f.n > 0 && is_space(*f.s)) {
+        ++f.s;
+        --f.n;
+    }
+    while (f.n > 0 && is_space(f.s[f.n - 1]))
+        --f.n;
+    return f;
 }
 
-/* Row -> trade. Returns COCE_OK, 1 for a bad row (why filled) or a negative
- * status for a failure that is not the row's fault. */
-static int parse_row(coce_trade_reader *r, char *line, coce_trade *t,
+/* First ',' in [p, end), or end. Eight bytes at a time: a byte of w ^ ','
+ * is zero where w has a comma, and (x - 0x01..01) & ~x & 0x80..80 flags
+ * the lowest zero byte exactly (S. E. Anderson, "Bit Twiddling Hacks",
+ * "Determine if a word has a zero byte"); little-endian puts it first. */
+static inline const char *find_comma(const char *p, const char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ &&  \
+    defined(__GNUC__)
+    const uint64_t ones = 0x0101010101010101ull;
+    while (end - p >= 8) {
+        uint64_t w = 0;
+        memcpy(&w, p, 8);
+        uint64_t x = w ^ (ones * (uint64_t)',');
+        uint64_t m = (x - ones) & ~x & (ones << 7);
+        if (m != 0)
+            return p + (__builtin_ctzll(m) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < end && *p != ',')
+        ++p;
+    return p;
+}
+
+/* At most 40 bytes of a field for a message. */
+#define SHOW(f) (int)((f).n > 40 ? 40 : (f).n), (f).s
+
+static int parse_time_field(span f, int64_t *out)
+{
+    /* The usual case, ms digits, without the general parser. */
+    if (f.n > 0 && f.n <= 18) {
+        int64_t v = 0;
+        size_t i = 0;
+        for (; i < f.n && (unsigned)(f.s[i] - '0') < 10u; ++i)
+            v = v * 10 + (f.s[i] - '0');
+        if (i == f.n) {
+            *out = v;
+            return COCE_OK;
+        }
+    }
+    return coce_trade_parse_time(f.s, f.n, out);
+}
+
+static int side_of(span f)
+{
+    if (f.n == 3 && (memcmp(f.s, "buy", 3) == 0 || memcmp(f.s, "BUY", 3) == 0 ||
+                     memcmp(f.s, "Buy", 3) == 0))
+        return COCE_SIDE_BUY;
+    if (f.n == 4 &&
+        (memcmp(f.s, "sell", 4) == 0 || memcmp(f.s, "SELL", 4) == 0 ||
+         memcmp(f.s, "Sell", 4) == 0))
+        return COCE_SIDE_SELL;
+    return 0;
+}
+
+static int row_asset(coce_trade_reader *r, span pair, coce_trade *t,
                      char *why, size_t why_len)
 {
-    char *f[MAX_COLS];
+    if (r->have_last && pair.n == r->last_pair_len &&
+        memcmp(pair.s, r->last_pair, pair.n) == 0) {
+        t->asset = r->last_asset;
+        return COCE_OK;
+    }
+    char raw[COCE_SYMBOL_MAX + 1];
+    char base[COCE_SYMBOL_MAX + 1];
+    if (pair.n <= COCE_SYMBOL_MAX) {
+        memcpy(raw, pair.s, pair.n);
+        raw[pair.n] = '\0';
+    }
+    if (pair.n > COCE_SYMBOL_MAX || memchr(pair.s, '\0', pair.n) != NULL ||
+        coce_symbol_base(raw, base, sizeof base) != COCE_OK) {
+        (void)snprintf(why, why_len, "column '%s': not a symbol '%.*s'",
+                       r->col_name[r->c_sym], SHOW(pair));
+        return 1;
+    }
+    int rc = coce_symbols_intern(r->symbols, base, &r->last_asset);
+    if (rc != COCE_OK)
+        return rc;
+    memcpy(r->last_pair, raw, pair.n + 1);
+    r->last_pair_len = pair.n;
+    r->have_last = 1;
+    if (!r->have_symbol) {
+        memcpy(r->file_symbol, base, sizeof base);
+        r->have_symbol = 1;
+    }
+    t->asset = r->last_asset;
+    return COCE_OK;
+}
+
+/* Row -> trade, reading the line where it lies. Returns COCE_OK, 1 for a
+ * bad row (why filled) or a negative status for a failure that is not the
+ * row's fault. */
+static int parse_row(coce_trade_reader *r, const char *line, size_t len,
+                     coce_trade *t, char *why, size_t why_len)
+{
+    span f[MAX_COLS];
     int n = 0;
-    char *p = line;
+    const char *p = line;
+    const char *end = line + len;
     for (;;) {
-        char *comma = strchr(p, ',');
-        if (n < MAX_COLS)
-            f[n] = p;
+        const char *fe = find_comma(p, end);
+        if (n < MAX_COLS) {
+            f[n].s = p;
+            f[n].n = (size_t)(fe - p);
+        }
         ++n;
-        if (comma == NULL)
+        if (fe == end)
             break;
-        *comma = '\0';
-        p = comma + 1;
+        p = fe + 1;
     }
     if (n != r->n_cols) {
         (void)snprintf(why, why_len,
@@ -480,70 +763,46 @@ static int parse_row(coce_trade_reader *r, char *line, coce_trade *t,
                        r->n_cols, n);
         return 1;
     }
-    for (int c = 0; c < n; ++c)
-        f[c] = trim_field(f[c]);
-
-    const char *tf = f[r->c_time];
-    if (coce_trade_parse_time(tf, strlen(tf), &t->time_ms) != COCE_OK) {
-        (void)snprintf(why, why_len, "column '%s': not a time '%.40s'",
-                       r->col_name[r->c_time], tf);
+    span tf = trim_span(f[r->c_time]);
+    if (parse_time_field(tf, &t->time_ms) != COCE_OK) {
+        (void)snprintf(why, why_len, "column '%s': not a time '%.*s'",
+                       r->col_name[r->c_time], SHOW(tf));
         return 1;
     }
     const int cols[2] = {r->c_price, r->c_qty};
     double *vals[2] = {&t->price, &t->qty};
     static const char *const WHAT[2] = {"price", "quantity"};
     for (int k = 0; k < 2; ++k) {
-        const char *s = f[cols[k]];
+        span s = trim_span(f[cols[k]]);
         const char *name = r->col_name[cols[k]];
-        if (!parse_double(s, vals[k])) {
-            (void)snprintf(why, why_len, "column '%s': not a number '%.40s'",
-                           name, s);
+        if (!coce__parse_double(s.s, s.n, vals[k])) {
+            (void)snprintf(why, why_len, "column '%s': not a number '%.*s'",
+                           name, SHOW(s));
             return 1;
         }
         if (*vals[k] <= 0.0) {
-            (void)snprintf(why, why_len, "column '%s': %s %s %.40s", name,
-                           *vals[k] < 0.0 ? "negative" : "zero", WHAT[k], s);
+            (void)snprintf(why, why_len, "column '%s': %s %s %.*s", name,
+                           *vals[k] < 0.0 ? "negative" : "zero", WHAT[k],
+                           SHOW(s));
             return 1;
         }
     }
-    const char *side = f[r->c_side];
-    if (strcmp(side, "buy") == 0 || strcmp(side, "BUY") == 0 ||
-        strcmp(side, "Buy") == 0) {
-        t->side = COCE_SIDE_BUY;
-    } else if (strcmp(side, "sell") == 0 || strcmp(side, "SELL") == 0 ||
-               strcmp(side, "Sell") == 0) {
-        t->side = COCE_SIDE_SELL;
-    } else {
+    span side = trim_span(f[r->c_side]);
+    int sd = side_of(side);
+    if (sd == 0) {
         (void)snprintf(why, why_len,
-                       "column '%s': unknown side '%.40s' (expected buy or "
+                       "column '%s': unknown side '%.*s' (expected buy or "
                        "sell)",
-                       r->col_name[r->c_side], side);
+                       r->col_name[r->c_side], SHOW(side));
         return 1;
     }
+    t->side = (int8_t)sd;
     if (r->c_sym == COL_NONE) {
         t->asset = r->file_asset;
     } else {
-        const char *pair = f[r->c_sym];
-        if (!r->have_last || strcmp(pair, r->last_pair) != 0) {
-            char base[COCE_SYMBOL_MAX + 1];
-            if (strlen(pair) > COCE_SYMBOL_MAX ||
-                coce_symbol_base(pair, base, sizeof base) != COCE_OK) {
-                (void)snprintf(why, why_len,
-                               "column '%s': not a symbol '%.40s'",
-                               r->col_name[r->c_sym], pair);
-                return 1;
-            }
-            int rc = coce_symbols_intern(r->symbols, base, &r->last_asset);
-            if (rc != COCE_OK)
-                return rc;
-            memcpy(r->last_pair, pair, strlen(pair) + 1);
-            r->have_last = 1;
-            if (!r->have_symbol) {
-                memcpy(r->file_symbol, base, sizeof base);
-                r->have_symbol = 1;
-            }
-        }
-        t->asset = r->last_asset;
+        int rc = row_asset(r, trim_span(f[r->c_sym]), t, why, why_len);
+        if (rc != COCE_OK)
+            return rc;
     }
     if (r->have_prev && t->time_ms < r->prev_time && !r->opts.allow_unsorted) {
         (void)snprintf(why, why_len,
@@ -578,10 +837,9 @@ int coce_trade_reader_next(coce_trade_reader *r, coce_trade *buf, size_t cap,
         return coce_err_set(err, r->fail_code, "%s", r->fail_msg);
     size_t n = 0;
     while (n < cap) {
-        char *line = NULL;
+        const char *line = NULL;
         size_t len = 0;
         coce_err detail;
-        coce_err_clear(&detail);
         int rc = next_line(r, &line, &len, &detail);
         if (rc == 0)
             break;
@@ -592,7 +850,7 @@ int coce_trade_reader_next(coce_trade_reader *r, coce_trade *buf, size_t cap,
         if (len == 0)
             continue;
         char why[256];
-        rc = parse_row(r, line, &buf[n], why, sizeof why);
+        rc = parse_row(r, line, len, &buf[n], why, sizeof why);
         if (rc < 0) {
             *n_out = n;
             return reader_fail(r, rc, NULL, err);

@@ -1,6 +1,8 @@
-/* Streaming trade files: plain .csv and gzip .csv.gz through one code path
- * (zlib's gzread passes plain files through unchanged), read in blocks and
- * parsed by hand, no allocation per row.
+/* Trade files: plain .csv and gzip .csv.gz. A plain regular file is
+ * memory-mapped and parsed where it lies (posix_madvise sequential); gzip
+ * (told by its magic bytes, not the name), pipes and anything that cannot be
+ * mapped stream through zlib in 256 KiB blocks. Both paths parse by hand
+ * with no allocation per row and give the same trades and the same errors.
  *
  * Formats, told apart by the header line (columns found by name, any order,
  * extra columns ignored):
@@ -98,5 +100,11 @@ int coce_trade_writer_write(coce_trade_writer *w, const coce_trade *t,
 /* Flushes, renames into place and frees; NULL is OK. After a failed write
  * the partial file is removed and the error is returned again. */
 int coce_trade_writer_close(coce_trade_writer *w, coce_err *err);
+
+/* Internal (shared with ohlcv.c, exposed for tests): the `len` bytes at s
+ * as a finite double, exactly as strtod would read the NUL-terminated copy
+ * (Clinger's fast path, strtod for the rest). 1 on success; 0 for an
+ * empty text, trailing garbage, overflow/underflow (ERANGE) or inf/nan. */
+int coce__parse_double(const char *s, size_t len, double *out);
 
 #endif

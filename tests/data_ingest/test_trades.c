@@ -6,6 +6,7 @@
 #include "data_ingest/trades.h"
 #include "utils/log.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -873,6 +874,218 @@ static void test_real_pump_file(void **state)
     coce_symbols_free(sy);
 }
 
+/* ---- fast number parsing: must equal strtod bit for bit ---------------- */
+
+static uint64_t g_rng = 0x9E3779B97F4A7C15ull;
+
+static uint64_t rnd(void)
+{
+    /* splitmix64 (Steele, Lea, Flood 2014): deterministic test strings. */
+    uint64_t z = (g_rng += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* What the old strtod-only reader accepted and produced. */
+static int ref_double(const char *s, size_t len, double *out)
+{
+    char tmp[512];
+    assert_true(len < sizeof tmp);
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    if (len == 0)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(tmp, &end);
+    if (end != tmp + len || errno == ERANGE || !isfinite(v))
+        return 0;
+    *out = v;
+    return 1;
+}
+
+static void check_same(const char *s, size_t len)
+{
+    double a = 12345.0, b = 12345.0;
+    int ra = coce__parse_double(s, len, &a);
+    int rb = ref_double(s, len, &b);
+    if (ra != rb || (ra && memcmp(&a, &b, sizeof a) != 0))
+        fail_msg("'%.*s': fast %d %.17g, strtod %d %.17g", (int)len, s, ra, a,
+                 rb, b);
+}
+
+static size_t rand_number(char *out)
+{
+    size_t k = 0;
+    if (rnd() % 4 == 0)
+        out[k++] = rnd() % 2 ? '-' : '+';
+    size_t ni = rnd() % 12, nf = rnd() % 4 == 0 ? 0 : rnd() % 22;
+    if (rnd() % 8 == 0)
+        ni = 16 + rnd() % 10; /* past 19 significant digits */
+    for (size_t i = 0; i < ni; ++i)
+        out[k++] = (char)('0' + rnd() % 10);
+    if (nf > 0 || rnd() % 3 == 0) {
+        out[k++] = '.';
+        for (size_t i = 0; i < nf; ++i)
+            out[k++] = (char)('0' + (rnd() % 3 == 0 ? 0 : rnd() % 10));
+    }
+    if (rnd() % 3 == 0) {
+        out[k++] = rnd() % 2 ? 'e' : 'E';
+        if (rnd() % 2)
+            out[k++] = rnd() % 2 ? '-' : '+';
+        int e = (int)(rnd() % (rnd() % 4 == 0 ? 400 : 40));
+        k += (size_t)sprintf(out + k, "%d", e);
+    }
+    return k;
+}
+
+static void test_parse_double_matches_strtod(void **state)
+{
+    (void)state;
+    static const char *const FIXED[] = {
+        "0", "-0", "+0", "0.0", "-0.0", ".5", "5.", ".", "-", "+", "e5",
+        "1e", "1e+", "1e-5", "1E22", "1e23", "9007199254740993",
+        "9007199254740992", "123456789012345678901234", "1.348e-05", "81.0",
+        "0.00109188", "1e308", "1e309", "1e-400", "2.2250738585072011e-308",
+        "4.9e-324", "inf", "nan", "0x1p3", "1.5x", "1..5", "1e5.5", "--1",
+        " 1", "1 ", "00000000000000000000000001.5", "1e-22", "1e-23",
+        "123456789e22", "9007199254740991e15", "1e37", "1e38",
+        "0.000000000000000000000000000000000000000001",
+        "179769313486231570000000000000000000000000000000000000000000000000"
+        "00000000000000000000000000000000000000000000000000000000000000000"
+        "000000000000000000000000000000000000000000000000000000000000000000"
+        "000000000000000000000000000000000000000000000000000000000000000000"
+        "000000000000000000000000000000000000000000000000000000000000000000"
+        "0000000000000000000000000000000000000000000000000.5",
+        NULL};
+    for (const char *const *s = FIXED; *s != NULL; ++s)
+        check_same(*s, strlen(*s));
+    double v = 0.0;
+    assert_int_equal(coce__parse_double("", 0, &v), 0);
+    assert_int_equal(coce__parse_double(NULL, 1, &v), 0);
+    assert_int_equal(coce__parse_double("1.5junk", 3, &v), 1);
+    assert_true(v == 1.5);
+    char buf[128];
+    for (int i = 0; i < 200000; ++i) {
+        size_t k = rand_number(buf);
+        check_same(buf, k);
+    }
+    /* random bytes from a small alphabet: garbage must be refused alike */
+    static const char ALPHA[] = "0123456789.eE+-x ";
+    for (int i = 0; i < 100000; ++i) {
+        size_t k = 1 + rnd() % 12;
+        for (size_t j = 0; j < k; ++j)
+            buf[j] = ALPHA[rnd() % (sizeof ALPHA - 1)];
+        check_same(buf, k);
+    }
+    /* exact doubles printed at 17 digits come back identical */
+    for (int i = 0; i < 50000; ++i) {
+        uint64_t bits = rnd() & 0x7FEFFFFFFFFFFFFFull;
+        double d = 0.0;
+        memcpy(&d, &bits, sizeof d);
+        int k = snprintf(buf, sizeof buf, "%.*g", (int)(1 + rnd() % 17), d);
+        check_same(buf, (size_t)k);
+    }
+}
+
+/* The mapped (plain) and streamed (gzip) paths give the same trades and the
+ * same error, whatever the file is called. */
+static void test_mmap_and_gzip_agree(void **state)
+{
+    (void)state;
+    size_t rows = 5000;
+    size_t cap = 200 + rows * 80;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    size_t k = (size_t)snprintf(text, cap, "%s", HDR_A);
+    for (size_t i = 0; i < rows; ++i)
+        k += (size_t)snprintf(text + k, cap - k,
+                              "%s,%lld,x, %s ,%.*g,%.*g,1\r\n",
+                              i % 100 < 50 ? "ADX/BTC" : "ADX-BTC",
+                              1561309495124LL + (long long)(i * 37),
+                              i % 3 ? "buy" : "SELL", (int)(1 + i % 17),
+                              1e-5 * (1.0 + (double)i / 7.0),
+                              (int)(1 + i % 9), 3.0 + (double)i * 0.1);
+    char plain[600], gz[600], plain_named_gz[600], gz_named_plain[600];
+    tmp_path(plain, sizeof plain, "P.csv");
+    tmp_path(gz, sizeof gz, "G.csv.gz");
+    tmp_path(plain_named_gz, sizeof plain_named_gz, "Q.csv.gz");
+    tmp_path(gz_named_plain, sizeof gz_named_plain, "H.csv");
+    assert_int_equal(coce_test_write_file(plain, text), 0);
+    assert_int_equal(coce_test_write_file(plain_named_gz, text), 0);
+    write_gz(gz, text);
+    write_gz(gz_named_plain, text);
+    coce_symbols *sy = NULL;
+    assert_int_equal(coce_symbols_new(&sy), COCE_OK);
+    coce_trade *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    coce_err err;
+    assert_int_equal(read_all(plain, sy, NULL, 333, &a, &na, &err), COCE_EEOF);
+    assert_int_equal(na, rows);
+    const char *files[3] = {gz, plain_named_gz, gz_named_plain};
+    for (int f = 0; f < 3; ++f) {
+        assert_int_equal(read_all(files[f], sy, NULL, 1000, &b, &nb, &err),
+                         COCE_EEOF);
+        assert_int_equal(nb, rows);
+        for (size_t i = 0; i < rows; ++i) {
+            assert_int_equal(a[i].time_ms, b[i].time_ms);
+            assert_memory_equal(&a[i].price, &b[i].price, sizeof(double));
+            assert_memory_equal(&a[i].qty, &b[i].qty, sizeof(double));
+            assert_int_equal(a[i].asset, b[i].asset);
+            assert_int_equal(a[i].side, b[i].side);
+        }
+        free(b);
+    }
+    for (size_t i = 0; i < rows; ++i) {
+        char num[40];
+        (void)snprintf(num, sizeof num, "%.*g", (int)(1 + i % 17),
+                       1e-5 * (1.0 + (double)i / 7.0));
+        assert_true(a[i].price == strtod(num, NULL));
+        assert_int_equal(a[i].side, i % 3 ? COCE_SIDE_BUY : COCE_SIDE_SELL);
+    }
+    free(a);
+
+    /* one bad row in the middle: identical message from both paths */
+    char *bad = strstr(text, "1561309495124,");
+    assert_non_null(bad);
+    bad = strstr(text + k / 2, ",x, ");
+    assert_non_null(bad);
+    bad = strchr(bad + 4, ',');
+    bad[1] = 'Z';
+    assert_int_equal(coce_test_write_file(plain, text), 0);
+    write_gz(gz, text);
+    coce_err e1, e2;
+    assert_int_equal(read_all(plain, sy, NULL, 64, &a, &na, &e1), COCE_EPARSE);
+    assert_int_equal(read_all(gz, sy, NULL, 64, &b, &nb, &e2), COCE_EPARSE);
+    assert_int_equal(na, nb);
+    assert_true(na > 0 && na < rows);
+    const char *m1 = strstr(e1.msg, ".csv:"), *m2 = strstr(e2.msg, ".csv.gz:");
+    assert_non_null(m1);
+    assert_non_null(m2);
+    assert_string_equal(m1 + 5, m2 + 8);
+    assert_non_null(strstr(e1.msg, "column 'price': not a number 'Z"));
+    free(a);
+    free(b);
+    free(text);
+
+    /* a field longer than the fast parser's stack copy */
+    char longnum[600];
+    char line[900];
+    memset(longnum, '0', 300);
+    strcpy(longnum + 300, "1.25");
+    (void)snprintf(line, sizeof line, HDR_B "5,%s,1,buy\n6,1,%s9,sell\n",
+                   longnum, longnum);
+    tmp_path(plain, sizeof plain, "LONGNUM.csv");
+    assert_int_equal(coce_test_write_file(plain, line), 0);
+    assert_int_equal(read_all(plain, sy, NULL, 4, &a, &na, &err), COCE_EEOF);
+    assert_int_equal(na, 2);
+    assert_true(a[0].price == 1.25);
+    assert_true(a[1].qty == 1.259);
+    free(a);
+    coce_symbols_free(sy);
+}
+
 int main(void)
 {
     coce_log_set_stderr_level(COCE_LOG_OFF);
@@ -895,6 +1108,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dir_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_errors, setup, teardown),
         cmocka_unit_test(test_real_pump_file),
+        cmocka_unit_test(test_parse_double_matches_strtod),
+        cmocka_unit_test_setup_teardown(test_mmap_and_gzip_agree, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
