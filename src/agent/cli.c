@@ -41,7 +41,10 @@ static void usage(FILE *out)
             "          exchange; without --data, generate (or reuse) the\n"
             "          default market (config sim.*) and replay it. Writes\n"
             "          reports/<run-id>/ (summary.json, manifest.json, logs).\n"
-            "  paper   live public data, paper exchange (not available yet)\n"
+            "  paper   paper exchange with persistent state in run.data_dir\n"
+            "          (locked; resumes from state.json and the journal).\n"
+            "          Needs --data DIR (a recorded feed) until the live\n"
+            "          market-data feed is wired in.\n"
             "  live    real orders; refused unless live.enabled is true in\n"
             "          the config and the exchange keys are set\n"
             "\n"
@@ -345,10 +348,12 @@ int coce_cli_main(int argc, char **argv)
                         "exchange adapters and the journal are not built\n");
         return EXIT_UNAVAILABLE;
     }
-    if (strcmp(mode, "paper") == 0) {
+    int paper = strcmp(mode, "paper") == 0;
+    if (paper && data_dir == NULL) {
         coce_secrets_wipe(&secrets);
-        fprintf(stderr, "coce: --mode paper is not available yet: it needs "
-                        "the live market-data feed\n");
+        fprintf(stderr, "coce: --mode paper on live market data is not "
+                        "available yet; --mode paper --data DIR trades a "
+                        "recorded feed with persistent state\n");
         return EXIT_UNAVAILABLE;
     }
     coce_secrets_wipe(&secrets);
@@ -359,6 +364,7 @@ int coce_cli_main(int argc, char **argv)
     args.config_file = config_file;
     args.out_dir = out_dir;
     args.convex_sleeve = sleeve != NULL;
+    args.paper = paper;
     coce_sim_result result;
     install_stop_handlers();
     rc = coce_sim_run(&args, &result, &err);

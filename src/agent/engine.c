@@ -129,6 +129,44 @@ static const char *sym(const coce_engine *e, coce_asset_id asset)
     return s != NULL ? s : "?";
 }
 
+/* A resumed book brings its equity history (the kill-switch's window and
+ * the drawdown peak continue where they were) and the kill-switch state. */
+static int restore_from_book(coce_engine *e, coce_err *err)
+{
+    const coce_book *b = e->book;
+    if (b->n_equity == 0)
+        return COCE_OK;
+    double prev = e->cfg->strategy.initial_capital;
+    for (size_t i = 0; i < b->n_equity; ++i) {
+        if (grow((void **)&e->daily_returns, &e->cap_days, e->n_days + 1,
+                 sizeof *e->daily_returns) != COCE_OK)
+            return coce_err_set(err, COCE_ENOMEM, "engine: out of memory");
+        e->daily_returns[e->n_days++] =
+            prev > 0 ? b->equity[i].equity / prev - 1.0 : 0.0;
+        prev = b->equity[i].equity;
+    }
+    e->last_equity = prev;
+    /* the tracker sees the persisted peak first, then the last equity */
+    double scale = 1.0;
+    int flatten = 0;
+    const coce_config *cfg = e->cfg;
+    int rc = coce_drawdown_update(&e->dd, b->peak_equity,
+                                  cfg->guardrails.drawdown_soft,
+                                  cfg->guardrails.drawdown_hard, &scale,
+                                  &flatten);
+    if (rc == COCE_OK)
+        rc = coce_drawdown_update(&e->dd, prev, cfg->guardrails.drawdown_soft,
+                                  cfg->guardrails.drawdown_hard,
+                                  &e->scale_drawdown, &flatten);
+    if (rc != COCE_OK)
+        return coce_err_set(err, rc, "drawdown: %s", coce_strerror(rc));
+    coce_log(COCE_LOG_INFO, "engine", "resumed",
+             "{s:f, s:f, s:I, s:b, s:s}", "equity", prev, "peak",
+             b->peak_equity, "days", (json_int_t)b->n_equity, "halted",
+             b->kill.halted != 0, "halt_reason", b->kill.reason);
+    return COCE_OK;
+}
+
 void coce_engine_free(coce_engine *e)
 {
     if (e == NULL)
@@ -161,8 +199,10 @@ int coce_engine_new(coce_engine **out, const coce_engine_opts *opts,
         return coce_err_set(err, COCE_EINVAL, "engine: bad arguments");
     const coce_config *cfg = opts->cfg;
     coce_engine *e = calloc(1, sizeof *e);
-    if (e == NULL)
+    if (e == NULL) {
+        coce_book_free(opts->book);
         return coce_err_set(err, COCE_ENOMEM, "engine: out of memory");
+    }
     e->o = *opts;
     e->cfg = cfg;
     e->n_assets = coce_symbols_count(opts->symbols);
@@ -190,7 +230,11 @@ int coce_engine_new(coce_engine **out, const coce_engine_opts *opts,
     e->weights = calloc(n, sizeof *e->weights);
     e->px = malloc(n * sizeof *e->px);
     e->cluster_of = calloc(n, sizeof *e->cluster_of);
-    int rc = coce_book_new(cfg->strategy.initial_capital, &e->book);
+    int rc = COCE_OK;
+    if (opts->book != NULL)
+        e->book = opts->book;
+    else
+        rc = coce_book_new(cfg->strategy.initial_capital, &e->book);
     if (e->a == NULL || e->bars == NULL || e->day_close == NULL ||
         e->day_vol == NULL || e->weights == NULL || e->px == NULL || e->cluster_of == NULL ||
         rc != COCE_OK) {
@@ -220,8 +264,21 @@ int coce_engine_new(coce_engine **out, const coce_engine_opts *opts,
     coce_drawdown_init(&e->dd);
     e->scale_drawdown = 1.0;
     e->last_equity = cfg->strategy.initial_capital;
+    rc = restore_from_book(e, err);
+    if (rc != COCE_OK) {
+        coce_engine_free(e);
+        return rc;
+    }
     *out = e;
     return COCE_OK;
+}
+
+int coce_engine_set_initial_model(coce_engine *e, const coce_pump_model *model,
+                                  coce_err *err)
+{
+    int rc = coce_engine_set_model(e, model, err);
+    e->fixed_model = 0;
+    return rc;
 }
 
 int coce_engine_set_model(coce_engine *e, const coce_pump_model *model,
@@ -561,6 +618,8 @@ static int maybe_refit(coce_engine *e, int64_t now, coce_err *err)
     e->known_events_at_fit = known;
     if (e->trading_ms == INT64_MIN)
         e->trading_ms = now;
+    if (e->book->trading_since_ms == INT64_MIN)
+        e->book->trading_since_ms = e->trading_ms;
     return COCE_OK;
 }
 
@@ -888,6 +947,13 @@ static int cancel_entries(coce_engine *e, int64_t now, coce_err *err)
     return COCE_OK;
 }
 
+static int day_close_hook(coce_engine *e, coce_err *err)
+{
+    if (e->o.on_day_close == NULL)
+        return COCE_OK;
+    return e->o.on_day_close(e->o.ctx, e->book, err);
+}
+
 static int day_close(coce_engine *e, int64_t now, coce_err *err)
 {
     const coce_config *cfg = e->cfg;
@@ -954,7 +1020,7 @@ static int day_close(coce_engine *e, int64_t now, coce_err *err)
     }
 
     if (e->book->kill.halted || e->trading_ms == INT64_MIN)
-        return COCE_OK;
+        return day_close_hook(e, err);
     /* Kill-switch over the trading days and the trades closed in the
      * window. */
     coce_killswitch_cfg kc;
@@ -964,19 +1030,24 @@ static int day_close(coce_engine *e, int64_t now, coce_err *err)
     kc.window_days = (size_t)cfg->killswitch.window_days;
     kc.min_trades = (size_t)cfg->killswitch.min_trades;
     kc.annualisation = cfg->hrp.annualisation;
-    size_t trading_days = (size_t)((now - e->trading_ms) / DAY_MS);
+    /* days of trading history, counted from when trading first began (a
+     * resumed book remembers it) */
+    int64_t since = e->book->trading_since_ms != INT64_MIN
+                        ? e->book->trading_since_ms
+                        : e->trading_ms;
+    size_t trading_days = (size_t)((now - since) / DAY_MS);
     if (trading_days > e->n_days)
         trading_days = e->n_days;
-    int64_t since = now - kc.window_days * DAY_MS;
+    int64_t window_start = now - (int64_t)kc.window_days * DAY_MS;
     size_t nt = 0;
     for (size_t i = 0; i < e->book->n_trades; ++i)
-        nt += e->book->trades[i].exit_ms > since;
+        nt += e->book->trades[i].exit_ms > window_start;
     double *pnl = malloc((nt > 0 ? nt : 1) * sizeof *pnl);
     if (pnl == NULL)
         return coce_err_set(err, COCE_ENOMEM, "engine: out of memory");
     nt = 0;
     for (size_t i = 0; i < e->book->n_trades; ++i)
-        if (e->book->trades[i].exit_ms > since)
+        if (e->book->trades[i].exit_ms > window_start)
             pnl[nt++] = e->book->trades[i].pnl;
     coce_killswitch_verdict v;
     rc = coce_killswitch_evaluate(&kc,
@@ -986,7 +1057,7 @@ static int day_close(coce_engine *e, int64_t now, coce_err *err)
     if (rc != COCE_OK)
         return coce_err_set(err, rc, "kill-switch: %s", coce_strerror(rc));
     if (!v.judged || !v.halt)
-        return COCE_OK;
+        return day_close_hook(e, err);
     char line[1024];
     rc = coce_killswitch_event_json(&v, now, line, sizeof line);
     if (rc == COCE_OK)
@@ -1003,6 +1074,8 @@ static int day_close(coce_engine *e, int64_t now, coce_err *err)
     rc = cancel_entries(e, now, err);
     if (rc == COCE_OK && cfg->killswitch.flatten_on_halt)
         rc = flatten_all(e, now, err);
+    if (rc == COCE_OK)
+        rc = day_close_hook(e, err);
     return rc;
 }
 
@@ -1036,6 +1109,8 @@ static int advance_clock(coce_engine *e, int64_t t, coce_err *err)
         e->started = 1;
         e->first_ms = t;
         e->trading_ms = e->have_model ? t : INT64_MIN;
+        if (e->have_model && e->book->trading_since_ms == INT64_MIN)
+            e->book->trading_since_ms = t;
         e->next_bar_ms = (t / e->bar_ms + 1) * e->bar_ms;
         int64_t step = e->cfg->hrp.rebalance_hours * HOUR_MS;
         e->next_rebalance_ms = (t / DAY_MS + 1) * DAY_MS;
@@ -1395,7 +1470,7 @@ int coce_engine_finish(coce_engine *e, coce_err *err)
         (void)coce_book_order_remove(e->book, o->client_id);
     }
     /* close positions at the last trade price with the taker fee */
-    while (coce_book_position_count(e->book) > 0) {
+    while (e->o.flatten_at_end && coce_book_position_count(e->book) > 0) {
         const coce_position *p = coce_book_position_at(e->book, 0);
         coce_fill f;
         memset(&f, 0, sizeof f);

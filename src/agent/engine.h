@@ -72,6 +72,16 @@ typedef struct coce_engine_opts {
     /* Tag inside client order ids ("coce-<tag>-<n>"); NULL = run_id. A
      * back-test uses a fixed tag so that two runs can be compared. */
     const char *client_tag;
+    /* Resume from this book (from state.json; the engine takes ownership,
+     * also on failure). Its asset ids must match `symbols`. NULL = a new
+     * book with strategy.initial_capital. */
+    coce_book *book;
+    /* Called after each daily close (e.g. to snapshot state.json). */
+    int (*on_day_close)(void *ctx, const coce_book *book, coce_err *err);
+    void *ctx;
+    /* Close every position at the end of a run (a back-test does; paper
+     * and live runs keep them across restarts). */
+    int flatten_at_end;
 } coce_engine_opts;
 
 typedef struct coce_engine coce_engine;
@@ -80,6 +90,10 @@ int coce_engine_new(coce_engine **out, const coce_engine_opts *opts,
                     coce_err *err);
 void coce_engine_free(coce_engine *e);
 
+/* A model to start from, still refitted walk-forward as labels arrive
+ * (a paper run resuming with the model it saved). */
+int coce_engine_set_initial_model(coce_engine *e, const coce_pump_model *model,
+                                  coce_err *err);
 /* A fixed model: no walk-forward fitting. The feature set must match. */
 int coce_engine_set_model(coce_engine *e, const coce_pump_model *model,
                           coce_err *err);
@@ -91,7 +105,8 @@ int coce_engine_set_events(coce_engine *e, const coce_event *events, size_t n,
 int coce_engine_on_trade(coce_engine *e, const coce_trade *t, coce_err *err);
 
 /* End of the replay: cancels open orders, closes positions at the last
- * trade price (taker fee, reason "flatten") and records the final equity. */
+ * trade price (taker fee, reason "flatten") when flatten_at_end, and
+ * records the final equity. */
 int coce_engine_finish(coce_engine *e, coce_err *err);
 
 const coce_book *coce_engine_book(const coce_engine *e);

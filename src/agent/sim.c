@@ -8,6 +8,7 @@
 #include "data_ingest/trades.h"
 #include "execution/paper.h"
 #include "state/journal.h"
+#include "state/lock.h"
 #include "state/state_file.h"
 #include "utils/fsutil.h"
 #include "utils/log.h"
@@ -485,10 +486,19 @@ typedef struct sim_ctx {
     coce_paper *paper;
     coce_journal *journal;
     coce_engine *engine;
+    coce_lock *lock;
+    coce_book *resume; /* loaded state.json, handed to the engine */
+    int64_t resume_after_ms;
+    const coce_config *cfg;
+    int paper_mode;
+    char state_path[1200];
+    char model_path[1200];
+    char meta_path[1200]; /* the engine keeps a pointer to it */
 } sim_ctx;
 
 static void ctx_free(sim_ctx *c)
 {
+    coce_book_free(c->resume);
     coce_engine_free(c->engine);
     coce_journal_close(c->journal);
     coce_paper_free(c->paper);
@@ -496,6 +506,113 @@ static void ctx_free(sim_ctx *c)
     coce_events_free(c->events);
     coce_trade_dir_list_free(c->paths, c->n_paths);
     coce_symbols_free(c->symbols);
+    coce_lock_release(c->lock);
+}
+
+/* Snapshot after each daily close: state.json (atomic) and the model. */
+static int snapshot(void *ctx, const coce_book *book, coce_err *err)
+{
+    sim_ctx *c = ctx;
+    if (!c->paper_mode)
+        return COCE_OK;
+    int rc = coce_state_save(book, c->state_path, err);
+    const coce_pump_model *m = c->engine ? coce_engine_model(c->engine) : NULL;
+    if (rc == COCE_OK && m != NULL)
+        rc = coce_pump_model_save(m, c->model_path, err);
+    return rc;
+}
+
+/* Paper mode: lock run.data_dir, load state.json (if any), open the
+ * durable journal, replay the fills the snapshot has not seen, and settle
+ * every unfinished order: the paper venue lives in memory, so an order it
+ * had before the restart is gone and is abandoned (journalled as done),
+ * never sent twice. */
+static int paper_prepare(const coce_config *cfg, sim_ctx *c, coce_err *err)
+{
+    const char *dir = cfg->run.data_dir;
+    int rc = coce_fs_mkdir_p(dir);
+    if (rc != COCE_OK)
+        return coce_err_set(err, rc, "%s: cannot create directory", dir);
+    rc = coce_lock_acquire(dir, &c->lock, err);
+    if (rc != COCE_OK)
+        return rc;
+    (void)snprintf(c->state_path, sizeof c->state_path, "%s/state.json", dir);
+    (void)snprintf(c->model_path, sizeof c->model_path, "%s/model.json", dir);
+    rc = coce_state_load(c->state_path, &c->resume, err);
+    if (rc == COCE_ENOTFOUND) {
+        c->resume = NULL;
+        rc = COCE_OK;
+    }
+    if (rc != COCE_OK)
+        return rc;
+    char journal[1200];
+    (void)snprintf(journal, sizeof journal, "%s/journal.db", dir);
+    rc = coce_journal_open(journal, &c->journal, err);
+    if (rc != COCE_OK)
+        return rc;
+    if (c->resume == NULL) {
+        rc = coce_book_new(cfg->strategy.initial_capital, &c->resume);
+        if (rc != COCE_OK)
+            return coce_err_set(err, rc, "book: out of memory");
+    }
+    size_t applied = 0;
+    rc = coce_journal_replay(c->journal, c->resume, 0, &applied, err);
+    if (rc != COCE_OK)
+        return rc;
+    coce_journal_pending_entry *pending = NULL;
+    size_t n_pending = 0;
+    rc = coce_journal_pending(c->journal, &pending, &n_pending, err);
+    for (size_t i = 0; rc == COCE_OK && i < n_pending; ++i) {
+        coce_journal_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.kind = COCE_JOURNAL_DONE;
+        ev.time_ms = pending[i].last_time_ms;
+        memcpy(ev.client_id, pending[i].intent.client_id, sizeof ev.client_id);
+        (void)snprintf(ev.note, sizeof ev.note,
+                       "abandoned on restart (%s): the paper venue kept no "
+                       "orders",
+                       coce_journal_state_text(pending[i].state));
+        rc = coce_journal_append(c->journal, &ev, NULL, err);
+        (void)coce_book_order_remove(c->resume, pending[i].intent.client_id);
+        coce_log(COCE_LOG_WARN, "paper", "order_abandoned", "{s:s, s:s}",
+                 "client_id", pending[i].intent.client_id, "state",
+                 coce_journal_state_text(pending[i].state));
+    }
+    free(pending);
+    if (rc != COCE_OK)
+        return rc;
+    /* orders the book still lists without a journal entry are stale too */
+    while (c->resume->n_orders > 0)
+        (void)coce_book_order_remove(c->resume,
+                                     c->resume->orders[0].client_id);
+    c->resume_after_ms = c->resume->n_equity > 0 || applied > 0 ||
+                                 c->resume->last_processed_ms > 0
+                             ? c->resume->last_processed_ms
+                             : INT64_MIN;
+    coce_log(COCE_LOG_INFO, "paper", "prepared",
+             "{s:s, s:I, s:I, s:I, s:b}", "data_dir", dir, "fills_replayed",
+             (json_int_t)applied, "orders_abandoned", (json_int_t)n_pending,
+             "resume_after_ms", (json_int_t)c->resume_after_ms, "halted",
+             c->resume->kill.halted != 0);
+    return COCE_OK;
+}
+
+/* The resumed book's assets keep their ids: they are interned first, in id
+ * order, before any trade file is opened. */
+static int intern_book_symbols(const coce_book *b, coce_symbols *symbols,
+                               coce_err *err)
+{
+    for (coce_asset_id id = 0;; ++id) {
+        const char *name = coce_book_symbol(b, id);
+        if (name == NULL)
+            return COCE_OK;
+        coce_asset_id got;
+        int rc = coce_symbols_intern(symbols, name, &got);
+        if (rc != COCE_OK || got != id)
+            return coce_err_set(err, COCE_ESTATE,
+                                "state.json: asset ids are not dense (%s)",
+                                name);
+    }
 }
 
 static int setup(const coce_sim_args *args, coce_sim_result *r, sim_ctx *c,
@@ -529,6 +646,13 @@ static int setup(const coce_sim_args *args, coce_sim_result *r, sim_ctx *c,
     rc = coce_symbols_new(&c->symbols);
     if (rc != COCE_OK)
         return coce_err_set(err, rc, "symbols: out of memory");
+    if (c->paper_mode) {
+        rc = paper_prepare(cfg, c, err);
+        if (rc == COCE_OK)
+            rc = intern_book_symbols(c->resume, c->symbols, err);
+        if (rc != COCE_OK)
+            return rc;
+    }
     coce_trade_reader_opts ro = {cfg->data.skip_bad_rows, 0};
     rc = coce_replay_open(&c->replay, c->paths, c->n_paths, c->symbols, &ro,
                           err);
@@ -553,21 +677,36 @@ static int setup(const coce_sim_args *args, coce_sim_result *r, sim_ctx *c,
     eo.feed_trade = paper_feed;
     eo.set_liquidity = paper_liquidity;
     eo.venue = c->paper;
-    char meta[1200];
-    (void)snprintf(meta, sizeof meta, "%s/meta_events.jsonl", r->report_dir);
-    eo.meta_events_path = meta;
+    (void)snprintf(c->meta_path, sizeof c->meta_path, "%s/meta_events.jsonl",
+                   r->report_dir);
+    eo.meta_events_path = c->meta_path;
     eo.run_id = r->run_id;
     /* The simulation journals its orders exactly as paper/live runs do
      * (the same code path), in its own report directory. */
-    char journal[1200];
-    (void)snprintf(journal, sizeof journal, "%s/journal.db", r->report_dir);
-    rc = coce_journal_open(journal, &c->journal, err);
-    if (rc == COCE_OK)
-        rc = coce_journal_set_durable(c->journal, 0, err);
-    if (rc != COCE_OK)
-        return rc;
+    if (!c->paper_mode) {
+        char journal[1200];
+        (void)snprintf(journal, sizeof journal, "%s/journal.db",
+                       r->report_dir);
+        rc = coce_journal_open(journal, &c->journal, err);
+        if (rc == COCE_OK)
+            rc = coce_journal_set_durable(c->journal, 0, err);
+        if (rc != COCE_OK)
+            return rc;
+        eo.client_tag = "sim";
+    } else {
+        (void)snprintf(c->meta_path, sizeof c->meta_path,
+                       "%s/meta_events.jsonl", cfg->run.logs_dir);
+        rc = coce_fs_mkdir_p(cfg->run.logs_dir);
+        if (rc != COCE_OK)
+            return coce_err_set(err, rc, "%s: cannot create directory",
+                                cfg->run.logs_dir);
+        eo.book = c->resume;
+        c->resume = NULL; /* the engine owns it now */
+    }
     eo.journal = c->journal;
-    eo.client_tag = "sim";
+    eo.on_day_close = snapshot;
+    eo.ctx = c;
+    eo.flatten_at_end = !c->paper_mode;
     (void)paper_place;
     rc = coce_engine_new(&c->engine, &eo, err);
     if (rc != COCE_OK)
@@ -578,6 +717,12 @@ static int setup(const coce_sim_args *args, coce_sim_result *r, sim_ctx *c,
         rc = coce_pump_model_load(cfg->model.path, &model, err);
         if (rc == COCE_OK)
             rc = coce_engine_set_model(c->engine, &model, err);
+    } else if (rc == COCE_OK && c->paper_mode && coce_fs_exists(c->model_path)) {
+        /* resume with the model this data directory last saved */
+        coce_pump_model model;
+        rc = coce_pump_model_load(c->model_path, &model, err);
+        if (rc == COCE_OK)
+            rc = coce_engine_set_initial_model(c->engine, &model, err);
     }
     return rc;
 }
@@ -606,11 +751,24 @@ int coce_sim_run(const coce_sim_args *args, coce_sim_result *r, coce_err *err)
 
     sim_ctx c;
     memset(&c, 0, sizeof c);
+    c.cfg = cfg;
+    c.paper_mode = args->paper;
+    c.resume_after_ms = INT64_MIN;
     rc = setup(args, r, &c, err);
     coce_trade t;
+    size_t skipped_old = 0;
     while (rc == COCE_OK && !stop_requested &&
-           (rc = coce_replay_next(c.replay, &t, err)) == COCE_OK)
+           (rc = coce_replay_next(c.replay, &t, err)) == COCE_OK) {
+        if (t.time_ms <= c.resume_after_ms) {
+            ++skipped_old; /* processed before the restart */
+            continue;
+        }
         rc = coce_engine_on_trade(c.engine, &t, err);
+    }
+    if (skipped_old > 0)
+        coce_log(COCE_LOG_INFO, "paper", "resumed_after", "{s:I, s:I}",
+                 "trades_skipped", (json_int_t)skipped_old, "after_ms",
+                 (json_int_t)c.resume_after_ms);
     if (rc == COCE_OK && stop_requested) {
         r->interrupted = 1;
         coce_log(COCE_LOG_WARN, "sim", "interrupted", NULL);
@@ -652,6 +810,8 @@ int coce_sim_run(const coce_sim_args *args, coce_sim_result *r, coce_err *err)
         char path[1200];
         (void)snprintf(path, sizeof path, "%s/state.json", r->report_dir);
         rc = coce_state_save(b, path, err);
+        if (rc == COCE_OK && c.paper_mode)
+            rc = snapshot(&c, b, err);
         const coce_pump_model *m = coce_engine_model(c.engine);
         (void)snprintf(path, sizeof path, "%s/model.json", r->report_dir);
         if (rc == COCE_OK && m != NULL)

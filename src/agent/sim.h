@@ -1,4 +1,5 @@
-/* `coce --mode sim`: a back-test is a replay. Chooses the market (the
+/* `coce --mode sim` (and `--mode paper --data DIR`): a back-test is a
+ * replay. Chooses the market (the
  * bundled generated one, or --data DIR), replays it through the engine
  * with the paper exchange, and writes reports/<run-id>/: summary.json,
  * manifest.json, state.json, fills.csv, trades.csv, alerts.csv,
@@ -18,6 +19,10 @@ typedef struct coce_sim_args {
     const char *config_file; /* user's override file or NULL */
     const char *out_dir;     /* report dir; NULL = reports/<run-id> */
     int convex_sleeve;
+    /* Paper mode on a recorded feed: state, journal and model persist in
+     * run.data_dir (locked), the run resumes from state.json after the
+     * last processed trade, and positions are kept at the end. */
+    int paper;
 } coce_sim_args;
 
 typedef struct coce_sim_result {

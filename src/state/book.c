@@ -41,6 +41,7 @@ int coce_book_new(double initial_cash, coce_book **out)
         return COCE_ENOMEM;
     b->cash = initial_cash;
     b->peak_equity = initial_cash;
+    b->trading_since_ms = INT64_MIN;
     *out = b;
     return COCE_OK;
 }

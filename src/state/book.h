@@ -113,6 +113,9 @@ typedef struct coce_book {
     uint64_t trade_count; /* fills applied */
     double peak_equity;   /* highest recorded equity (drawdown peak) */
     int64_t last_processed_ms;
+    /* When trading (entries) first became possible, INT64_MIN before: the
+     * kill-switch counts its days of history from here, across restarts. */
+    int64_t trading_since_ms;
     int64_t journal_seq; /* every journalled fill with seq <= this is applied */
     char model_version[COCE_BOOK_TEXT_MAX];
     char run_id[COCE_BOOK_TEXT_MAX];

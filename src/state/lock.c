@@ -41,9 +41,13 @@ int coce_lock_acquire(const char *dir, coce_lock **out, coce_err *err)
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         int saved = errno;
         int rc;
-        if (saved == EWOULDBLOCK)
+        long holder = saved == EWOULDBLOCK ? read_pid(fd) : 0;
+        if (saved == EWOULDBLOCK && holder > 0)
             rc = coce_err_set(err, COCE_ELOCKED, "%s%s: locked by pid %ld", dir,
-                              sep, read_pid(fd));
+                              sep, holder);
+        else if (saved == EWOULDBLOCK)
+            rc = coce_err_set(err, COCE_ELOCKED,
+                              "%s%s: locked by another process", dir, sep);
         else
             rc = coce_err_set(err, COCE_EIO, "%s: flock: %s", path,
                               strerror(saved));

@@ -90,6 +90,9 @@ static json_t *book_json(const coce_book *b, builder *bd)
     put(bd, root, "config_hash", json_string(b->config_hash));
     put(bd, root, "model_version", json_string(b->model_version));
     put(bd, root, "last_processed_ms", json_integer(b->last_processed_ms));
+    put(bd, root, "trading_since_ms",
+        b->trading_since_ms == INT64_MIN ? json_null()
+                                         : json_integer(b->trading_since_ms));
     put(bd, root, "journal_seq", json_integer(b->journal_seq));
     put(bd, root, "cash", jreal(b->cash));
     put(bd, root, "realised_pnl", jreal(b->realised_pnl));
@@ -307,6 +310,11 @@ static void load_header(reader *rd, json_t *root, coce_book *b)
     get_str(rd, root, "", "model_version", b->model_version,
             sizeof b->model_version);
     get_i64(rd, root, "", "last_processed_ms", &b->last_processed_ms);
+    /* null: trading had not started */
+    if (json_is_null(json_object_get(root, "trading_since_ms")))
+        b->trading_since_ms = INT64_MIN;
+    else
+        get_i64(rd, root, "", "trading_since_ms", &b->trading_since_ms);
     get_i64(rd, root, "", "journal_seq", &b->journal_seq);
     get_real(rd, root, "", "cash", &b->cash);
     get_real(rd, root, "", "realised_pnl", &b->realised_pnl);
