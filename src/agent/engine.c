@@ -1,5 +1,6 @@
 #include "agent/engine.h"
 
+#include "alpha/detector.h"
 #include "alpha/features.h"
 #include "alpha/labels.h"
 #include "network_analysis/consensus.h"
@@ -37,13 +38,11 @@ typedef struct feature_store_row {
 } feature_store_row;
 
 typedef struct asset_state {
-    coce_features *feat;
     double last_price;
     int64_t first_ms;
     int64_t last_ms;
     double bar_last;    /* last price inside the current bar, NAN if none */
     double day_volume;  /* quote volume of the current day */
-    int64_t pause_until;
     int entry_pending;
     int exit_pending;
     int64_t *onsets; /* sorted onsets of known events of this asset */
@@ -57,6 +56,9 @@ struct coce_engine {
     asset_state *a;
     coce_book *book;
     coce_features_cfg fcfg;
+    /* features -> prepared inputs -> score -> alert (with the 30-minute
+     * pause): the same code path as `coce detect` */
+    coce_detector *det;
     size_t n_features;
     const char *feature_names[COCE_FEATURES_MAX];
 
@@ -172,10 +174,10 @@ void coce_engine_free(coce_engine *e)
     if (e == NULL)
         return;
     for (size_t i = 0; i < e->n_assets; ++i) {
-        coce_features_free(e->a[i].feat);
         free(e->a[i].onsets);
     }
     free(e->a);
+    coce_detector_free(e->det);
     coce_book_free(e->book);
     free(e->rows);
     free(e->bars);
@@ -247,18 +249,19 @@ int coce_engine_new(coce_engine **out, const coce_engine_opts *opts,
         e->a[i].first_ms = INT64_MIN;
         e->a[i].last_ms = INT64_MIN;
         e->px[i] = NAN;
-        rc = coce_features_new(&e->a[i].feat, &e->fcfg);
-        if (rc != COCE_OK) {
-            coce_engine_free(e);
-            return coce_err_set(err, rc, "engine: features: %s",
-                                coce_strerror(rc));
-        }
         rc = coce_book_set_symbol(e->book, (coce_asset_id)i,
                                   sym(e, (coce_asset_id)i), err);
         if (rc != COCE_OK) {
             coce_engine_free(e);
             return rc;
         }
+    }
+    rc = coce_detector_new(NULL, &e->fcfg, n,
+                           (int64_t)cfg->model.alert_pause_minutes * 60000,
+                           &e->det, err);
+    if (rc != COCE_OK) {
+        coce_engine_free(e);
+        return rc;
     }
     (void)coce_book_set_run(e->book, opts->run_id ? opts->run_id : "", "");
     coce_drawdown_init(&e->dd);
@@ -284,8 +287,8 @@ int coce_engine_set_initial_model(coce_engine *e, const coce_pump_model *model,
 int coce_engine_set_model(coce_engine *e, const coce_pump_model *model,
                           coce_err *err)
 {
-    int rc = coce_pump_model_check_features(model, e->feature_names,
-                                            e->n_features, err);
+    /* the detector checks the feature set, chunk size and preparation */
+    int rc = coce_detector_set_model(e->det, model, err);
     if (rc != COCE_OK)
         return rc;
     e->model = *model;
@@ -586,6 +589,14 @@ static int fit_model(coce_engine *e, int64_t now, coce_err *err)
         return rc;
     (void)snprintf(model.version, sizeof model.version, "wf-%zu",
                    e->stats.model_fits + 1);
+    (void)snprintf(model.notes, sizeof model.notes,
+                   "prepare=%s window=%zu price_window=%zu; walk-forward fit "
+                   "in the engine loop",
+                   coce_prepare_name(COCE_PREPARE_DEFAULT), e->fcfg.window,
+                   e->fcfg.price_window);
+    rc = coce_detector_set_model(e->det, &model, err);
+    if (rc != COCE_OK)
+        return rc;
     e->model = model;
     e->have_model = 1;
     ++e->stats.model_fits;
@@ -1363,7 +1374,6 @@ static int record_alert(coce_engine *e, coce_asset_id asset,
     al->chunk_start_ms = row->chunk_start_ms;
     al->score = score;
     ++e->stats.alerts;
-    e->a[asset].pause_until = now + e->cfg->model.alert_pause_minutes * 60000;
     coce_log(COCE_LOG_INFO, "alpha", "pump_alert", "{s:s, s:I, s:f}", "asset",
              sym(e, asset), "chunk_start_ms", (json_int_t)row->chunk_start_ms,
              "score", score);
@@ -1371,15 +1381,11 @@ static int record_alert(coce_engine *e, coce_asset_id asset,
     return rc;
 }
 
-static int on_feature_row(coce_engine *e, coce_asset_id asset,
-                          const coce_feature_row *row, int64_t now,
-                          coce_err *err)
+static int on_detector_event(coce_engine *e, const coce_detector_event *ev,
+                             coce_err *err)
 {
-    if (!row->warm)
-        return COCE_OK;
-    for (size_t i = 0; i < e->n_features; ++i)
-        if (!isfinite(row->v[i]))
-            return COCE_OK; /* the published pct_change can divide by 0 */
+    if (!ev->usable)
+        return COCE_OK; /* warm-up, or a NaN (0/0) row: never scored */
     ++e->stats.feature_rows;
     if (!e->fixed_model) {
         int rc = grow((void **)&e->rows, &e->cap_rows, e->n_rows + 1,
@@ -1387,15 +1393,15 @@ static int on_feature_row(coce_engine *e, coce_asset_id asset,
         if (rc != COCE_OK)
             return coce_err_set(err, rc, "engine: out of memory");
         feature_store_row *r = &e->rows[e->n_rows++];
-        r->asset = asset;
-        r->chunk_start = row->chunk_start_ms;
-        memcpy(r->v, row->v, e->n_features * sizeof *r->v);
+        r->asset = ev->asset;
+        r->chunk_start = ev->row.chunk_start_ms;
+        /* the prepared inputs, exactly what the model is fitted and
+         * scored on */
+        memcpy(r->v, ev->x, e->n_features * sizeof *r->v);
     }
-    if (!e->have_model || now < e->a[asset].pause_until)
-        return COCE_OK;
-    double score = 0;
-    if (coce_pump_model_alert(&e->model, row->v, &score))
-        return record_alert(e, asset, row, score, now, err);
+    if (ev->alerted)
+        return record_alert(e, ev->asset, &ev->row, ev->score,
+                            ev->decision_ms, err);
     return COCE_OK;
 }
 
@@ -1445,14 +1451,13 @@ int coce_engine_on_trade(coce_engine *e, const coce_trade *t, coce_err *err)
             return rc;
     }
     /* 3. features -> score -> alert -> entry */
-    coce_feature_row row;
+    coce_detector_event ev;
     int emitted = 0;
-    rc = coce_features_push(s->feat, t, &row, &emitted);
+    rc = coce_detector_push(e->det, t, &ev, &emitted, err);
     if (rc != COCE_OK)
-        return coce_err_set(err, rc, "features of %s: %s", sym(e, t->asset),
-                            coce_strerror(rc));
+        return coce_err_prefix(err, "features of %s: ", sym(e, t->asset));
     if (emitted)
-        rc = on_feature_row(e, t->asset, &row, t->time_ms, err);
+        rc = on_detector_event(e, &ev, err);
     return rc;
 }
 

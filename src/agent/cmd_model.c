@@ -1,0 +1,1884 @@
+/* The pump-model subcommands (cmd_model.h; docs/pump_model.md): features,
+ * train, predict, eval, detect and retrain, after La Morgia, Mei, Sassi &
+ * Stefa, "Pump and Dumps in the Bitcoin Era: Real Time Detection of
+ * Cryptocurrency Market Manipulations", ICCCN 2020 (features Sec. IV-B,
+ * chunk labels and the 30-minute pause Sec. V, 5-fold stratified evaluation
+ * as in the authors' released code). Every path from trades to scores goes
+ * through alpha/detector.h, the code the engine runs. */
+#include "agent/cmd_model.h"
+
+#include "alpha/detector.h"
+#include "alpha/features.h"
+#include "alpha/labels.h"
+#include "alpha/metrics.h"
+#include "alpha/pump_model.h"
+#include "data_ingest/events.h"
+#include "data_ingest/trades.h"
+#include "utils/error.h"
+#include "utils/fsutil.h"
+#include "utils/symbols.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define MIN_MS INT64_C(60000)
+#define DAY_MS INT64_C(86400000)
+/* Events of one symbol within this window are one pump (issue 4). */
+#define SAME_PUMP_MS (10 * MIN_MS)
+/* A pump counts as alerted by an alert from 180 s before to 120 s after its
+ * announced time (issue 4; pre-pumps start up to 180 s early). */
+#define HIT_BEFORE_MS INT64_C(180000)
+#define HIT_AFTER_MS INT64_C(120000)
+/* Alerts after the hit window but within this long of the announcement are
+ * "late": reported, not counted as false. */
+#define LATE_MS (30 * MIN_MS)
+/* The paper's evaluation windows: +-24 h around each pump. */
+#define WINDOW_24H_MS DAY_MS
+/* Gaps between consecutive rows longer than this are not coverage. */
+#define COVER_GAP_MS (6 * INT64_C(3600000))
+#define MAX_EVENT_FILES 8
+#define SYM_LEN 24
+
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_DATA = 3 };
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static int fail(const char *cmd, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(const char *cmd, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    (void)fprintf(stderr, "coce %s: ", cmd);
+    (void)vfprintf(stderr, fmt, ap);
+    (void)fputc('\n', stderr);
+    va_end(ap);
+    return code;
+}
+
+/* Exit code of a library status: bad input data -> 3, else 1. */
+static int exit_for(int rc)
+{
+    switch (rc) {
+    case COCE_EPARSE:
+    case COCE_EDATA:
+    case COCE_EMISMATCH:
+    case COCE_ERANGE:
+    case COCE_EORDER:
+    case COCE_ENOTFOUND:
+        return EXIT_DATA;
+    default:
+        return EXIT_RUNTIME;
+    }
+}
+
+static int fail_err(const char *cmd, int rc, const coce_err *err)
+{
+    return fail(cmd, exit_for(rc), "%s",
+                err->msg[0] != '\0' ? err->msg : coce_strerror(rc));
+}
+
+/* "25s", "25S", "25" (seconds), "500ms" -> ms. */
+static int parse_chunk(const char *s, int64_t *ms)
+{
+    char *end = NULL;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || v <= 0 || v > 86400000LL)
+        return COCE_EINVAL;
+    if (*end == '\0' || strcmp(end, "s") == 0 || strcmp(end, "S") == 0)
+        *ms = (int64_t)v * 1000;
+    else if (strcmp(end, "ms") == 0)
+        *ms = (int64_t)v;
+    else
+        return COCE_EINVAL;
+    return COCE_OK;
+}
+
+static int parse_double(const char *s, double *out)
+{
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || !isfinite(v))
+        return COCE_EINVAL;
+    *out = v;
+    return COCE_OK;
+}
+
+static int parse_size(const char *s, size_t *out)
+{
+    char *end = NULL;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || *end != '\0' || s[0] == '-')
+        return COCE_EINVAL;
+    *out = (size_t)v;
+    return COCE_OK;
+}
+
+static int year_of(int64_t ms)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (gmtime_r(&t, &tm) == NULL)
+        return 0;
+    return tm.tm_year + 1900;
+}
+
+static void today_utc(char *buf, size_t len, int with_time)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    if (gmtime_r(&t, &tm) == NULL) {
+        (void)snprintf(buf, len, "1970-01-01");
+        return;
+    }
+    (void)strftime(buf, len, with_time ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d",
+                   &tm);
+}
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The trade files of FILE|DIR (malloc'ed paths). */
+static int trade_paths(const char *arg, char ***paths, size_t *n,
+                       coce_err *err)
+{
+    if (is_dir(arg))
+        return coce_trade_dir_list(arg, paths, n, err);
+    *paths = malloc(sizeof **paths);
+    if (*paths == NULL)
+        return coce_err_set(err, COCE_ENOMEM, "out of memory");
+    (*paths)[0] = strdup(arg);
+    if ((*paths)[0] == NULL) {
+        free(*paths);
+        *paths = NULL;
+        (void)coce_err_set(err, COCE_ENOMEM, "out of memory");
+        return COCE_ENOMEM;
+    }
+    *n = 1;
+    return COCE_OK;
+}
+
+/* Every trade of one file (time-ordered), assets interned into syms. */
+static int read_trades(const char *path, coce_symbols *syms, coce_trade **out,
+                       size_t *n, coce_err *err)
+{
+    coce_trade_reader *r = NULL;
+    int rc = coce_trade_reader_open(&r, path, syms, NULL, err);
+    if (rc != COCE_OK)
+        return rc;
+    size_t cap = 65536, len = 0;
+    coce_trade *t = malloc(cap * sizeof *t);
+    if (t == NULL) {
+        coce_trade_reader_free(r);
+        return coce_err_set(err, COCE_ENOMEM, "out of memory");
+    }
+    for (;;) {
+        if (cap - len < 4096) {
+            coce_trade *nt = realloc(t, 2 * cap * sizeof *t);
+            if (nt == NULL) {
+                rc = coce_err_set(err, COCE_ENOMEM, "out of memory");
+                break;
+            }
+            t = nt;
+            cap *= 2;
+        }
+        size_t got = 0;
+        rc = coce_trade_reader_next(r, t + len, cap - len, &got, err);
+        len += got;
+        if (rc == COCE_EEOF) {
+            rc = COCE_OK;
+            break;
+        }
+        if (rc != COCE_OK)
+            break;
+    }
+    coce_trade_reader_free(r);
+    if (rc != COCE_OK) {
+        free(t);
+        return rc;
+    }
+    *out = t;
+    *n = len;
+    return COCE_OK;
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+/* Loads every file, keeps `exchange` ("" = all), gives onset-only events
+ * (an onset CSV: time == onset) to the announced event of the same symbol
+ * within 10 minutes, then makes events of one symbol within 10 minutes one
+ * pump (coce_events_dedupe). */
+static int load_events(char *const *files, size_t n_files,
+                       const char *exchange, coce_event **out, size_t *n_out,
+                       coce_err *err)
+{
+    coce_event *all = NULL;
+    size_t n = 0;
+    for (size_t f = 0; f < n_files; ++f) {
+        coce_event *ev = NULL;
+        size_t m = 0;
+        int rc = coce_events_load(files[f], &ev, &m, err);
+        if (rc != COCE_OK) {
+            free(all);
+            return rc;
+        }
+        if (exchange[0] != '\0')
+            (void)coce_events_filter_exchange(ev, &m, exchange);
+        coce_event *na = realloc(all, (n + m + 1) * sizeof *na);
+        if (na == NULL) {
+            coce_events_free(ev);
+            free(all);
+            return coce_err_set(err, COCE_ENOMEM, "out of memory");
+        }
+        all = na;
+        if (m > 0)
+            memcpy(all + n, ev, m * sizeof *ev);
+        n += m;
+        coce_events_free(ev);
+    }
+    /* an onset row lends its onset to the announced event it belongs to */
+    for (size_t i = 0; i < n; ++i) {
+        if (all[i].onset_ms == INT64_MIN || all[i].onset_ms != all[i].time_ms)
+            continue;
+        for (size_t j = 0; j < n; ++j) {
+            if (j == i || all[j].onset_ms == all[j].time_ms ||
+                strcmp(all[i].symbol, all[j].symbol) != 0)
+                continue;
+            int64_t dt = all[j].time_ms - all[i].onset_ms;
+            if (dt < -SAME_PUMP_MS || dt > SAME_PUMP_MS)
+                continue;
+            if (all[j].onset_ms == INT64_MIN)
+                all[j].onset_ms = all[i].onset_ms;
+            all[i].time_ms = all[j].time_ms; /* merge into the announced */
+        }
+    }
+    (void)coce_events_dedupe(all, &n, SAME_PUMP_MS);
+    *out = all;
+    *n_out = n;
+    return COCE_OK;
+}
+
+/* Events of `symbol` as indices into ev (sorted by symbol, time). */
+static size_t events_of(const coce_event *ev, size_t n, const char *symbol,
+                        size_t *first)
+{
+    size_t i = 0;
+    while (i < n && strcmp(ev[i].symbol, symbol) != 0)
+        ++i;
+    *first = i;
+    size_t k = 0;
+    while (i + k < n && strcmp(ev[i + k].symbol, symbol) == 0)
+        ++k;
+    return k;
+}
+
+/* ---- coce features ------------------------------------------------------ */
+
+typedef struct feat_stats {
+    size_t files, trades, rows, pos, skip, events, events_onset;
+} feat_stats;
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void write_row(FILE *out, const char *symbol,
+                      const coce_detector_event *ev, int label)
+{
+    (void)fprintf(out, "%s,%lld", symbol, (long long)ev->row.chunk_start_ms);
+    for (size_t j = 0; j < ev->n_features; ++j)
+        (void)fprintf(out, ",%.17g", ev->row.v[j]);
+    (void)fprintf(out, ",%d\n", label);
+}
+
+typedef struct asset_span {
+    int present;
+    int64_t first, last;
+    int64_t *onsets;
+    size_t n_onsets;
+} asset_span;
+
+/* One trade file through the detector: rows of published chunks, labelled
+ * from the events inside the file's time range (labels.h rule). */
+static int features_file(const char *path, const coce_features_cfg *fcfg,
+                         const coce_event *ev, size_t n_ev, FILE *out,
+                         feat_stats *st, coce_err *err)
+{
+    coce_symbols *syms = NULL;
+    if (coce_symbols_new(&syms) != COCE_OK)
+        return coce_err_set(err, COCE_ENOMEM, "out of memory");
+    coce_trade *t = NULL;
+    size_t n = 0;
+    int rc = read_trades(path, syms, &t, &n, err);
+    if (rc != COCE_OK) {
+        coce_symbols_free(syms);
+        return rc;
+    }
+    size_t n_assets = coce_symbols_count(syms);
+    coce_detector *d = NULL;
+    asset_span *sp = calloc(n_assets > 0 ? n_assets : 1, sizeof *sp);
+    if (sp == NULL) {
+        rc = coce_err_set(err, COCE_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (n == 0)
+        goto done;
+    rc = coce_detector_new(NULL, fcfg, n_assets, 0, &d, err);
+    if (rc != COCE_OK)
+        goto done;
+    for (size_t i = 0; i < n; ++i) {
+        asset_span *s = &sp[t[i].asset];
+        if (!s->present) {
+            s->present = 1;
+            s->first = t[i].time_ms;
+        }
+        s->last = t[i].time_ms;
+    }
+    for (size_t a = 0; a < n_assets; ++a) {
+        if (!sp[a].present)
+            continue;
+        size_t first = 0;
+        size_t k = ev == NULL ? 0
+                              : events_of(ev, n_ev,
+                                          coce_symbols_name(syms,
+                                                            (coce_asset_id)a),
+                                          &first);
+        sp[a].onsets = malloc((k > 0 ? k : 1) * sizeof *sp[a].onsets);
+        if (sp[a].onsets == NULL) {
+            rc = coce_err_set(err, COCE_ENOMEM, "out of memory");
+            goto done;
+        }
+        for (size_t e = first; e < first + k; ++e) {
+            if (ev[e].time_ms < sp[a].first || ev[e].time_ms > sp[a].last)
+                continue;
+            ++st->events;
+            st->events_onset += ev[e].onset_ms != INT64_MIN;
+            sp[a].onsets[sp[a].n_onsets++] =
+                ev[e].onset_ms != INT64_MIN ? ev[e].onset_ms : ev[e].time_ms;
+        }
+        qsort(sp[a].onsets, sp[a].n_onsets, sizeof *sp[a].onsets, cmp_i64);
+    }
+    coce_detector_event e;
+    for (size_t i = 0; i <= n; ++i) {
+        int emitted = 0;
+        if (i < n) {
+            rc = coce_detector_push(d, &t[i], &e, &emitted, err);
+        } else {
+            /* the file is complete: close each asset's last chunk */
+            for (size_t a = 0; a < n_assets && rc == COCE_OK; ++a) {
+                if (!sp[a].present)
+                    continue;
+                rc = coce_detector_advance(d, (coce_asset_id)a,
+                                           sp[a].last + fcfg->chunk_ms, &e,
+                                           &emitted, err);
+                if (rc == COCE_OK && emitted &&
+                    coce_features_row_published(&e.row)) {
+                    const asset_span *s = &sp[a];
+                    int lab = coce_label_chunk(e.row.chunk_start_ms,
+                                               fcfg->chunk_ms, s->onsets,
+                                               s->n_onsets);
+                    write_row(out, coce_symbols_name(syms, (coce_asset_id)a),
+                              &e, lab);
+                    ++st->rows;
+                    st->pos += lab == COCE_LABEL_POS;
+                    st->skip += lab == COCE_LABEL_SKIP;
+                }
+            }
+            break;
+        }
+        if (rc != COCE_OK)
+            goto done;
+        if (!emitted || !coce_features_row_published(&e.row))
+            continue;
+        asset_span *s = &sp[e.asset];
+        int lab = coce_label_chunk(e.row.chunk_start_ms, fcfg->chunk_ms,
+                                   s->onsets, s->n_onsets);
+        write_row(out, coce_symbols_name(syms, e.asset), &e, lab);
+        ++st->rows;
+        st->pos += lab == COCE_LABEL_POS;
+        st->skip += lab == COCE_LABEL_SKIP;
+    }
+    if (rc != COCE_OK)
+        coce_err_prefix(err, "%s: ", path);
+    ++st->files;
+    st->trades += n;
+done:
+    if (rc != COCE_OK && err != NULL && strstr(err->msg, path) == NULL)
+        coce_err_prefix(err, "%s: ", path);
+    if (sp != NULL)
+        for (size_t a = 0; a < n_assets; ++a)
+            free(sp[a].onsets);
+    free(sp);
+    coce_detector_free(d);
+    free(t);
+    coce_symbols_free(syms);
+    return rc;
+}
+
+int coce_cmd_features(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"trades", required_argument, NULL, 't'},
+        {"events", required_argument, NULL, 'e'},
+        {"chunk", required_argument, NULL, 'c'},
+        {"out", required_argument, NULL, 'o'},
+        {"window", required_argument, NULL, 'w'},
+        {"extras", no_argument, NULL, 'x'},
+        {"exchange", required_argument, NULL, 'X'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *cmd = "features", *trades = NULL, *out_path = NULL;
+    const char *exchange = "binance";
+    char *ev_files[MAX_EVENT_FILES];
+    size_t n_ev_files = 0, window = 0;
+    int64_t chunk_ms = 25000;
+    int extras = 0, c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            trades = optarg;
+            break;
+        case 'e':
+            if (n_ev_files == MAX_EVENT_FILES)
+                return fail(cmd, EXIT_USAGE, "at most %d --events",
+                            MAX_EVENT_FILES);
+            ev_files[n_ev_files++] = optarg;
+            break;
+        case 'c':
+            if (parse_chunk(optarg, &chunk_ms) != COCE_OK)
+                return fail(cmd, EXIT_USAGE, "--chunk '%s': expected e.g. 25s",
+                            optarg);
+            break;
+        case 'o':
+            out_path = optarg;
+            break;
+        case 'w':
+            if (parse_size(optarg, &window) != COCE_OK || window < 2)
+                return fail(cmd, EXIT_USAGE, "--window '%s': integer >= 2",
+                            optarg);
+            break;
+        case 'x':
+            extras = 1;
+            break;
+        case 'X':
+            exchange = optarg;
+            break;
+        case 'h':
+            (void)printf("usage: coce features --trades FILE|DIR --events "
+                         "EVENTS [--events MORE] --chunk 25s --out F.csv "
+                         "[--window N] [--extras] [--exchange binance]\n");
+            return EXIT_OK;
+        default:
+            return fail(cmd, EXIT_USAGE, "unknown option '%s'",
+                        argv[optind - 1]);
+        }
+    }
+    if (trades == NULL || out_path == NULL || n_ev_files == 0)
+        return fail(cmd, EXIT_USAGE, "--trades, --events and --out are "
+                                     "required");
+    coce_features_cfg fcfg;
+    coce_features_cfg_default(&fcfg, chunk_ms);
+    if (window > 0)
+        fcfg.window = window;
+    fcfg.extras = extras;
+    coce_err err;
+    coce_err_clear(&err);
+    coce_event *ev = NULL;
+    size_t n_ev = 0;
+    int rc = load_events(ev_files, n_ev_files, exchange, &ev, &n_ev, &err);
+    if (rc != COCE_OK)
+        return fail_err(cmd, rc, &err);
+    char **paths = NULL;
+    size_t n_paths = 0;
+    rc = trade_paths(trades, &paths, &n_paths, &err);
+    if (rc != COCE_OK) {
+        free(ev);
+        return fail_err(cmd, rc, &err);
+    }
+    size_t tmp_len = strlen(out_path) + 5;
+    char *tmp = malloc(tmp_len);
+    FILE *out = NULL;
+    if (tmp != NULL) {
+        (void)snprintf(tmp, tmp_len, "%s.tmp", out_path);
+        out = fopen(tmp, "we");
+    }
+    if (out == NULL) {
+        free(tmp);
+        free(ev);
+        coce_trade_dir_list_free(paths, n_paths);
+        return fail(cmd, EXIT_RUNTIME, "%s: cannot write", out_path);
+    }
+    (void)fprintf(out, "symbol,chunk_start");
+    for (size_t j = 0; j < coce_features_count(&fcfg); ++j)
+        (void)fprintf(out, ",%s", coce_features_name(j));
+    (void)fprintf(out, ",label\n");
+    feat_stats st;
+    memset(&st, 0, sizeof st);
+    for (size_t i = 0; i < n_paths && rc == COCE_OK; ++i)
+        rc = features_file(paths[i], &fcfg, ev, n_ev, out, &st, &err);
+    int wrc = fclose(out);
+    free(ev);
+    coce_trade_dir_list_free(paths, n_paths);
+    if (rc == COCE_OK && wrc != 0)
+        rc = coce_err_set(&err, COCE_EIO, "%s: write failed", out_path);
+    if (rc == COCE_OK && rename(tmp, out_path) != 0)
+        rc = coce_err_set(&err, COCE_EIO, "%s: cannot rename into place",
+                          out_path);
+    if (rc != COCE_OK)
+        (void)remove(tmp);
+    free(tmp);
+    if (rc != COCE_OK)
+        return fail_err(cmd, rc, &err);
+    (void)printf("features: %zu files, %zu trades, %zu rows (%zu positive, "
+                 "%zu near-onset label 2), %zu events in range (%zu with a "
+                 "labelled onset), chunk %lld ms, window %zu -> %s\n",
+                 st.files, st.trades, st.rows, st.pos, st.skip, st.events,
+                 st.events_onset, (long long)chunk_ms, fcfg.window, out_path);
+    return EXIT_OK;
+}
+
+/* ---- feature tables ----------------------------------------------------- */
+
+typedef struct ftable {
+    size_t n, cap, d;
+    char names[COCE_FEATURES_MAX][COCE_PUMP_MODEL_NAME_MAX];
+    const char *name_ptr[COCE_FEATURES_MAX];
+    char (*syms)[SYM_LEN];
+    size_t n_syms, cap_syms;
+    uint32_t *sym;    /* symbol index per row */
+    uint32_t *seg;    /* file segment per row (time goes back = new file) */
+    size_t n_segs;
+    int64_t *start;   /* chunk_start */
+    double *X;        /* raw features, n x d */
+    uint8_t *label;   /* 0, 1, 2 = near-onset (not scored at chunk level) */
+    int64_t chunk_ms; /* gcd of the chunk starts */
+} ftable;
+
+static void ftable_free(ftable *t)
+{
+    free(t->syms);
+    free(t->sym);
+    free(t->seg);
+    free(t->start);
+    free(t->X);
+    free(t->label);
+    memset(t, 0, sizeof *t);
+}
+
+static int ftable_grow(ftable *t)
+{
+    if (t->n < t->cap)
+        return COCE_OK;
+    if (t->d == 0)
+        return COCE_EINVAL;
+    size_t cap = t->cap > 0 ? 2 * t->cap : 4096;
+    uint32_t *sym = realloc(t->sym, cap * sizeof *sym);
+    if (sym != NULL)
+        t->sym = sym;
+    uint32_t *seg = realloc(t->seg, cap * sizeof *seg);
+    if (seg != NULL)
+        t->seg = seg;
+    int64_t *start = realloc(t->start, cap * sizeof *start);
+    if (start != NULL)
+        t->start = start;
+    double *X = realloc(t->X, cap * t->d * sizeof *X);
+    if (X != NULL)
+        t->X = X;
+    uint8_t *label = realloc(t->label, cap * sizeof *label);
+    if (label != NULL) {
+        memset(label + t->cap, 0, cap - t->cap);
+        t->label = label;
+    }
+    if (sym == NULL || seg == NULL || start == NULL || X == NULL ||
+        label == NULL)
+        return COCE_ENOMEM;
+    t->cap = cap;
+    return COCE_OK;
+}
+
+static int ftable_symbol(ftable *t, const char *s, size_t len, uint32_t *id)
+{
+    if (len == 0 || len >= SYM_LEN)
+        return COCE_EPARSE;
+    if (t->n_syms > 0 && strncmp(t->syms[t->n_syms - 1], s, len) == 0 &&
+        t->syms[t->n_syms - 1][len] == '\0') {
+        *id = (uint32_t)(t->n_syms - 1);
+        return COCE_OK;
+    }
+    for (size_t i = 0; i < t->n_syms; ++i)
+        if (strncmp(t->syms[i], s, len) == 0 && t->syms[i][len] == '\0') {
+            *id = (uint32_t)i;
+            return COCE_OK;
+        }
+    if (t->n_syms == t->cap_syms) {
+        size_t cap = t->cap_syms > 0 ? 2 * t->cap_syms : 64;
+        char(*ns)[SYM_LEN] = realloc(t->syms, cap * sizeof *ns);
+        if (ns == NULL)
+            return COCE_ENOMEM;
+        t->syms = ns;
+        t->cap_syms = cap;
+    }
+    memcpy(t->syms[t->n_syms], s, len);
+    t->syms[t->n_syms][len] = '\0';
+    *id = (uint32_t)t->n_syms++;
+    return COCE_OK;
+}
+
+static int64_t gcd64(int64_t a, int64_t b)
+{
+    a = a < 0 ? -a : a;
+    b = b < 0 ? -b : b;
+    while (b != 0) {
+        int64_t r = a % b;
+        a = b;
+        b = r;
+    }
+    return a;
+}
+
+/* Splits line in place at commas; returns the field count (<= max). */
+static size_t split(char *line, char **fld, size_t max)
+{
+    size_t n = 0;
+    char *p = line;
+    for (;;) {
+        if (n == max)
+            return max + 1;
+        fld[n++] = p;
+        char *c = strchr(p, ',');
+        if (c == NULL)
+            break;
+        *c = '\0';
+        p = c + 1;
+    }
+    p = fld[n - 1];
+    size_t len = strlen(p);
+    while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r'))
+        p[--len] = '\0';
+    return n;
+}
+
+/* Reads a `coce features` CSV: symbol,chunk_start,<features>,label. */
+static int ftable_read(const char *path, ftable *t, coce_err *err)
+{
+    memset(t, 0, sizeof *t);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return coce_err_set(err, COCE_ENOTFOUND, "%s: cannot open", path);
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    char *fld[COCE_FEATURES_MAX + 4] = {NULL};
+    const size_t max_fld = COCE_FEATURES_MAX + 3;
+    int rc = COCE_OK;
+    int64_t g = 0, prev_start = 0;
+    uint32_t prev_sym = UINT32_MAX;
+    while (getline(&line, &cap, f) > 0) {
+        ++lineno;
+        size_t nf = split(line, fld, max_fld);
+        if (lineno == 1) {
+            if (nf < 4 || nf > max_fld || strcmp(fld[0], "symbol") != 0 ||
+                strcmp(fld[1], "chunk_start") != 0 ||
+                strcmp(fld[nf - 1], "label") != 0) {
+                rc = coce_err_set(err, COCE_EPARSE,
+                                  "%s:1: header must be symbol,chunk_start,"
+                                  "<features>,label",
+                                  path);
+                break;
+            }
+            t->d = nf - 3;
+            for (size_t j = 0; j < t->d; ++j) {
+                if (fld[j + 2] == NULL ||
+                    strlen(fld[j + 2]) >= COCE_PUMP_MODEL_NAME_MAX) {
+                    rc = coce_err_set(err, COCE_EPARSE,
+                                      "%s:1: column %zu: name too long", path,
+                                      j + 3);
+                    break;
+                }
+                (void)snprintf(t->names[j], sizeof t->names[j], "%s",
+                               fld[j + 2]);
+                t->name_ptr[j] = t->names[j];
+            }
+            if (rc != COCE_OK)
+                break;
+            continue;
+        }
+        if (nf == 1 && fld[0][0] == '\0')
+            continue; /* blank line */
+        if (nf != t->d + 3) {
+            rc = coce_err_set(err, COCE_EPARSE,
+                              "%s:%zu: %zu columns, header has %zu", path,
+                              lineno, nf, t->d + 3);
+            break;
+        }
+        if (ftable_grow(t) != COCE_OK) {
+            rc = coce_err_set(err, COCE_ENOMEM, "out of memory");
+            break;
+        }
+        size_t i = t->n;
+        if (ftable_symbol(t, fld[0], strlen(fld[0]), &t->sym[i]) != COCE_OK) {
+            rc = coce_err_set(err, COCE_EPARSE, "%s:%zu: column 'symbol': "
+                              "bad symbol", path, lineno);
+            break;
+        }
+        char *end = NULL;
+        long long cs = strtoll(fld[1], &end, 10);
+        if (end == fld[1] || *end != '\0') {
+            rc = coce_err_set(err, COCE_EPARSE,
+                              "%s:%zu: column 'chunk_start': not an integer",
+                              path, lineno);
+            break;
+        }
+        t->start[i] = (int64_t)cs;
+        g = gcd64(g, cs);
+        for (size_t j = 0; j < t->d; ++j) {
+            double v = strtod(fld[j + 2], &end);
+            if (end == fld[j + 2] || *end != '\0') {
+                rc = coce_err_set(err, COCE_EPARSE,
+                                  "%s:%zu: column '%s': not a number", path,
+                                  lineno, t->names[j]);
+                break;
+            }
+            t->X[i * t->d + j] = v;
+        }
+        if (rc != COCE_OK)
+            break;
+        const char *lb = fld[t->d + 2];
+        if ((lb[0] != '0' && lb[0] != '1' && lb[0] != '2') || lb[1] != '\0') {
+            rc = coce_err_set(err, COCE_EPARSE,
+                              "%s:%zu: column 'label': expected 0, 1 or 2",
+                              path, lineno);
+            break;
+        }
+        t->label[i] = (uint8_t)(lb[0] - '0');
+        if (t->n == 0 || t->sym[i] != prev_sym || t->start[i] <= prev_start)
+            ++t->n_segs;
+        t->seg[i] = (uint32_t)(t->n_segs - 1);
+        prev_sym = t->sym[i];
+        prev_start = t->start[i];
+        ++t->n;
+    }
+    free(line);
+    (void)fclose(f);
+    if (rc == COCE_OK && lineno == 0)
+        rc = coce_err_set(err, COCE_EPARSE, "%s: empty file", path);
+    if (rc != COCE_OK) {
+        ftable_free(t);
+        return rc;
+    }
+    t->chunk_ms = g;
+    return COCE_OK;
+}
+
+/* ---- prepared data, training -------------------------------------------- */
+
+typedef struct train_cfg {
+    double C;
+    coce_prepare_mode mode;
+    size_t thr_folds; /* threshold from out-of-fold scores; < 2: in-sample */
+    uint64_t seed;
+    int64_t chunk_ms;
+    size_t window, price_window;
+    const char *data_hash;
+    const char *trained_at;
+} train_cfg;
+
+/* Prepared copy of a table: P (n x d) and whether each row is usable. */
+typedef struct prepared {
+    double *P;
+    uint8_t *usable;
+} prepared;
+
+static int prepare_table(const ftable *t, coce_prepare_mode mode, prepared *p)
+{
+    p->P = malloc((t->n > 0 ? t->n : 1) * t->d * sizeof *p->P);
+    p->usable = calloc(t->n > 0 ? t->n : 1, 1);
+    if (p->P == NULL || p->usable == NULL) {
+        free(p->P);
+        free(p->usable);
+        p->P = NULL;
+        p->usable = NULL;
+        return COCE_ENOMEM;
+    }
+    for (size_t i = 0; i < t->n; ++i)
+        p->usable[i] = coce_detector_prepare(mode, t->name_ptr,
+                                             t->X + i * t->d, p->P + i * t->d,
+                                             t->d) == 0;
+    return COCE_OK;
+}
+
+static void prepared_free(prepared *p)
+{
+    free(p->P);
+    free(p->usable);
+}
+
+/* A scorer: the logistic model, or the plain rush-order baseline (the
+ * prepared std_rush_order itself, thresholded at its best training F1). */
+typedef struct scorer {
+    int baseline;
+    size_t col;
+    coce_pump_model m;
+} scorer;
+
+static double scorer_score(const scorer *s, const double *x)
+{
+    return s->baseline ? x[s->col] : coce_pump_model_score(&s->m, x);
+}
+
+/* Compact training matrix of rows with sel[i] && usable && label 0/1. */
+static int gather(const ftable *t, const prepared *p, const uint8_t *sel,
+                  double **X, uint8_t **y, size_t **idx, size_t *m)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < t->n; ++i)
+        k += (sel == NULL || sel[i]) && p->usable[i] && t->label[i] < 2;
+    *X = malloc((k > 0 ? k : 1) * t->d * sizeof **X);
+    *y = malloc(k > 0 ? k : 1);
+    *idx = malloc((k > 0 ? k : 1) * sizeof **idx);
+    if (*X == NULL || *y == NULL || *idx == NULL) {
+        free(*X);
+        free(*y);
+        free(*idx);
+        return COCE_ENOMEM;
+    }
+    k = 0;
+    for (size_t i = 0; i < t->n; ++i) {
+        if ((sel != NULL && !sel[i]) || !p->usable[i] || t->label[i] >= 2)
+            continue;
+        memcpy(*X + k * t->d, p->P + i * t->d, t->d * sizeof **X);
+        (*y)[k] = t->label[i];
+        (*idx)[k] = i;
+        ++k;
+    }
+    *m = k;
+    return COCE_OK;
+}
+
+static int fit_plain(const double *X, const uint8_t *y, size_t m, size_t d,
+                     const char *const *names, const train_cfg *tc,
+                     coce_pump_model *out, coce_err *err)
+{
+    coce_pump_train_opts o;
+    memset(&o, 0, sizeof o);
+    o.C = tc->C;
+    o.balanced = 1;
+    o.weight_pos = 1.0;
+    o.chunk_ms = tc->chunk_ms;
+    o.data_hash = tc->data_hash;
+    o.trained_at = tc->trained_at;
+    return coce_pump_model_train(X, y, m, d, names, &o, out, err);
+}
+
+/* Threshold maximising F1 of scores `s` (m rows) against y. */
+static int best_threshold(const double *s, const uint8_t *y, size_t m,
+                          double *thr, double *f1)
+{
+    size_t *w = malloc((m > 0 ? m : 1) * sizeof *w);
+    if (w == NULL)
+        return COCE_ENOMEM;
+    int rc = coce_metrics_best_f1_threshold(s, y, m, thr, f1, w);
+    free(w);
+    return rc;
+}
+
+/* Fits a scorer on the selected rows. The model's threshold maximises F1 of
+ * out-of-fold scores of a tc->thr_folds stratified split of the training
+ * rows (the paper's precision-recall choice, made on held-out scores so that
+ * the in-sample optimism of the fit does not set it). */
+static int fit_scorer(const ftable *t, const prepared *p, const uint8_t *sel,
+                      const train_cfg *tc, int baseline, scorer *sc,
+                      coce_err *err)
+{
+    double *X = NULL;
+    uint8_t *y = NULL;
+    size_t *idx = NULL, m = 0, d = t->d;
+    if (gather(t, p, sel, &X, &y, &idx, &m) != COCE_OK)
+        return coce_err_set(err, COCE_ENOMEM, "out of memory");
+    free(idx);
+    memset(sc, 0, sizeof *sc);
+    sc->baseline = baseline;
+    int rc = COCE_OK;
+    double *s = malloc((m > 0 ? m : 1) * sizeof *s);
+    if (s == NULL) {
+        rc = coce_err_set(err, COCE_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (baseline) {
+        size_t col = d;
+        for (size_t j = 0; j < d; ++j)
+            if (strcmp(t->names[j], "std_rush_order") == 0)
+                col = j;
+        if (col == d) {
+            rc = coce_err_set(err, COCE_EDATA, "baseline: no std_rush_order "
+                                               "column");
+            goto done;
+        }
+        sc->col = col;
+        for (size_t i = 0; i < m; ++i)
+            s[i] = X[i * d + col];
+        double f1 = 0;
+        rc = best_threshold(s, y, m, &sc->m.threshold, &f1);
+        if (rc != COCE_OK)
+            rc = coce_err_set(err, rc, "baseline: no positive row to train on");
+        goto done;
+    }
+    rc = fit_plain(X, y, m, d, t->name_ptr, tc, &sc->m, err);
+    if (rc != COCE_OK)
+        goto done;
+    char how[64];
+    (void)snprintf(how, sizeof how, "in-sample F1");
+    size_t *fold = malloc((m > 0 ? m : 1) * sizeof *fold);
+    if (fold == NULL) {
+        rc = coce_err_set(err, COCE_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (tc->thr_folds >= 2 &&
+        coce_metrics_stratified_kfold(y, m, tc->thr_folds, tc->seed, fold) ==
+            COCE_OK) {
+        double *Xf = malloc((m > 0 ? m : 1) * d * sizeof *Xf);
+        uint8_t *yf = malloc(m > 0 ? m : 1);
+        if (Xf == NULL || yf == NULL)
+            rc = coce_err_set(err, COCE_ENOMEM, "out of memory");
+        for (size_t f = 0; f < tc->thr_folds && rc == COCE_OK; ++f) {
+            size_t k = 0;
+            for (size_t i = 0; i < m; ++i)
+                if (fold[i] != f) {
+                    memcpy(Xf + k * d, X + i * d, d * sizeof *Xf);
+                    yf[k++] = y[i];
+                }
+            coce_pump_model mf;
+            rc = fit_plain(Xf, yf, k, d, t->name_ptr, tc, &mf, err);
+            for (size_t i = 0; i < m && rc == COCE_OK; ++i)
+                if (fold[i] == f)
+                    s[i] = coce_pump_model_score(&mf, X + i * d);
+        }
+        free(Xf);
+        free(yf);
+        double f1 = 0;
+        if (rc == COCE_OK &&
+            best_threshold(s, y, m, &sc->m.threshold, &f1) == COCE_OK)
+            (void)snprintf(how, sizeof how, "out-of-fold F1 (%zu folds, %.4f)",
+                           tc->thr_folds, f1);
+    }
+    free(fold);
+    if (rc != COCE_OK)
+        goto done;
+    size_t pos = 0;
+    for (size_t i = 0; i < m; ++i)
+        pos += y[i];
+    (void)snprintf(sc->m.notes, sizeof sc->m.notes,
+                   "prepare=%s window=%zu price_window=%zu; L2 logistic "
+                   "(Newton-IRLS), class_weight=balanced, C=%g, n=%zu, "
+                   "positives=%zu; threshold=%s",
+                   coce_prepare_name(tc->mode), tc->window, tc->price_window,
+                   tc->C, m, pos, how);
+done:
+    free(s);
+    free(X);
+    free(y);
+    return rc;
+}
+
+/* prepare mode and windows a model file states in its notes. */
+static void model_settings(const coce_pump_model *m, coce_prepare_mode *mode,
+                           size_t *window, size_t *price_window)
+{
+    coce_features_cfg def;
+    coce_features_cfg_default(&def, m->chunk_ms > 0 ? m->chunk_ms : 25000);
+    *mode = COCE_PREPARE_DEFAULT;
+    *window = def.window;
+    *price_window = def.price_window;
+    const char *s = strstr(m->notes, "prepare=");
+    if (s != NULL) {
+        char name[16];
+        size_t len = strcspn(s + 8, " ;,");
+        if (len < sizeof name) {
+            memcpy(name, s + 8, len);
+            name[len] = '\0';
+            (void)coce_prepare_parse(name, mode);
+        }
+    }
+    s = strstr(m->notes, " window=");
+    if (s != NULL) {
+        unsigned long v = strtoul(s + 8, NULL, 10);
+        if (v >= 2)
+            *window = (size_t)v;
+    }
+    s = strstr(m->notes, "price_window=");
+    if (s != NULL) {
+        unsigned long v = strtoul(s + 13, NULL, 10);
+        if (v >= 1)
+            *price_window = (size_t)v;
+    }
+}
+
+/* ---- coce train / retrain ----------------------------------------------- */
+
+/* Reads F, fits the model on every labelled usable row, writes it. */
+static int train_file(const char *cmd, const char *features, const char *out,
+                      double C, int64_t chunk_ms, size_t window,
+                      size_t thr_folds, coce_prepare_mode mode)
+{
+    coce_err err;
+    coce_err_clear(&err);
+    ftable t;
+    int rc = ftable_read(features, &t, &err);
+    if (rc != COCE_OK)
+        return fail_err(cmd, rc, &err);
+    char hash[65] = "", when[32];
+    (void)coce_fs_sha256_file(features, hash, NULL);
+    today_utc(when, sizeof when, 1);
+    train_cfg tc;
+    memset(&tc, 0, sizeof tc);
+    tc.C = C;
+    tc.mode = mode;
+    tc.thr_folds = thr_folds;
+    tc.seed = 20200601;
+    tc.chunk_ms = chunk_ms > 0 ? chunk_ms : t.chunk_ms;
+    coce_features_cfg def;
+    coce_features_cfg_default(&def, tc.chunk_ms > 0 ? tc.chunk_ms : 25000);
+    tc.window = window > 0 ? window : def.window;
+    tc.price_window = def.price_window;
+    tc.data_hash = hash;
+    tc.trained_at = when;
+    prepared p;
+    if (prepare_table(&t, mode, &p) != COCE_OK) {
+        ftable_free(&t);
+        return fail(cmd, EXIT_RUNTIME, "out of memory");
+    }
+    scorer sc;
+    rc = fit_scorer(&t, &p, NULL, &tc, 0, &sc, &err);
+    prepared_free(&p);
+    ftable_free(&t);
+    if (rc != COCE_OK)
+        return fail_err(cmd, rc, &err);
+    rc = coce_pump_model_save(&sc.m, out, &err);
+    if (rc != COCE_OK)
+        return fail_err(cmd, rc, &err);
+    (void)printf("%s: %s -> %s: %zu features, chunk %lld ms, C %g, threshold "
+                 "%.6g\n  %s\n",
+                 cmd, features, out, sc.m.n_features,
+                 (long long)sc.m.chunk_ms, C, sc.m.threshold, sc.m.notes);
+    return EXIT_OK;
+}
+
+int coce_cmd_train(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"features", required_argument, NULL, 'f'},
+        {"out", required_argument, NULL, 'o'},
+        {"C", required_argument, NULL, 'C'},
+        {"chunk", required_argument, NULL, 'c'},
+        {"window", required_argument, NULL, 'w'},
+        {"threshold-folds", required_argument, NULL, 'k'},
+        {"prepare", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *cmd = "train", *features = NULL, *out = NULL;
+    double C = 1.0;
+    int64_t chunk_ms = 0;
+    size_t window = 0, folds = 5;
+    coce_prepare_mode mode = COCE_PREPARE_DEFAULT;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            features = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'C':
+            if (parse_double(optarg, &C) != COCE_OK || C <= 0)
+                return fail(cmd, EXIT_USAGE, "--C '%s': a number > 0", optarg);
+            break;
+        case 'c':
+            if (parse_chunk(optarg, &chunk_ms) != COCE_OK)
+                return fail(cmd, EXIT_USAGE, "--chunk '%s': expected e.g. 25s",
+                            optarg);
+            break;
+        case 'w':
+            if (parse_size(optarg, &window) != COCE_OK || window < 2)
+                return fail(cmd, EXIT_USAGE, "--window '%s': integer >= 2",
+                            optarg);
+            break;
+        case 'k':
+            if (parse_size(optarg, &folds) != COCE_OK)
+                return fail(cmd, EXIT_USAGE, "--threshold-folds '%s'", optarg);
+            break;
+        case 'p':
+            if (coce_prepare_parse(optarg, &mode) != COCE_OK)
+                return fail(cmd, EXIT_USAGE, "--prepare '%s': logratio or clip",
+                            optarg);
+            break;
+        case 'h':
+            (void)printf("usage: coce train --features F --out model.json "
+                         "[--C 1.0] [--chunk 25s] [--window N] "
+                         "[--threshold-folds 5] [--prepare logratio|clip]\n");
+            return EXIT_OK;
+        default:
+            return fail(cmd, EXIT_USAGE, "unknown option '%s'",
+                        argv[optind - 1]);
+        }
+    }
+    if (features == NULL || out == NULL)
+        return fail(cmd, EXIT_USAGE, "--features and --out are required");
+    return train_file(cmd, features, out, C, chunk_ms, window, folds, mode);
+}
+
+int coce_cmd_retrain(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"features", required_argument, NULL, 'f'},
+        {"model", required_argument, NULL, 'm'},
+        {"archive", required_argument, NULL, 'a'},
+        {"date", required_argument, NULL, 'd'},
+        {"C", required_argument, NULL, 'C'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *cmd = "retrain", *features = NULL;
+    const char *model = "models/pump_25s.json", *archive = NULL;
+    char date[32] = "";
+    double C = 0;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            features = optarg;
+            break;
+        case 'm':
+            model = optarg;
+            break;
+        case 'a':
+            archive = optarg;
+            break;
+        case 'd': {
+            int64_t ms = 0;
+            if (strlen(optarg) != 10 ||
+                coce_trade_parse_time(optarg, 10, &ms) != COCE_OK)
+                return fail(cmd, EXIT_USAGE, "--date '%s': YYYY-MM-DD",
+                            optarg);
+            (void)snprintf(date, sizeof date, "%s", optarg);
+            break;
+        }
+        case 'C':
+            if (parse_double(optarg, &C) != COCE_OK || C <= 0)
+                return fail(cmd, EXIT_USAGE, "--C '%s': a number > 0", optarg);
+            break;
+        case 'h':
+            (void)printf("usage: coce retrain --features F [--model "
+                         "models/pump_25s.json] [--archive DIR] [--date "
+                         "YYYY-MM-DD] [--C C]\n");
+            return EXIT_OK;
+        default:
+            return fail(cmd, EXIT_USAGE, "unknown option '%s'",
+                        argv[optind - 1]);
+        }
+    }
+    if (features == NULL)
+        return fail(cmd, EXIT_USAGE, "--features is required");
+    if (date[0] == '\0')
+        today_utc(date, sizeof date, 0);
+    coce_err err;
+    coce_err_clear(&err);
+    int64_t chunk_ms = 0;
+    size_t window = 0;
+    coce_prepare_mode mode = COCE_PREPARE_DEFAULT;
+    if (coce_fs_exists(model)) {
+        /* keep the previous version: models/archive/pump_25s-<date>.json */
+        coce_pump_model old;
+        int rc = coce_pump_model_load(model, &old, &err);
+        if (rc != COCE_OK)
+            return fail_err(cmd, rc, &err);
+        size_t pw = 0;
+        model_settings(&old, &mode, &window, &pw);
+        chunk_ms = old.chunk_ms;
+        if (C <= 0)
+            C = old.C;
+        char dir[4096], stem[256], dst[4400];
+        const char *slash = strrchr(model, '/');
+        if (archive != NULL)
+            (void)snprintf(dir, sizeof dir, "%s", archive);
+        else if (slash != NULL)
+            (void)snprintf(dir, sizeof dir, "%.*s/archive",
+                           (int)(slash - model), model);
+        else
+            (void)snprintf(dir, sizeof dir, "archive");
+        (void)snprintf(stem, sizeof stem, "%s",
+                       slash != NULL ? slash + 1 : model);
+        char *dot = strrchr(stem, '.');
+        if (dot != NULL && strcmp(dot, ".json") == 0)
+            *dot = '\0';
+        if (coce_fs_mkdir_p(dir) != COCE_OK)
+            return fail(cmd, EXIT_RUNTIME, "%s: cannot create", dir);
+        (void)snprintf(dst, sizeof dst, "%s/%s-%s.json", dir, stem, date);
+        for (int k = 2; coce_fs_exists(dst) && k < 1000; ++k)
+            (void)snprintf(dst, sizeof dst, "%s/%s-%s.%d.json", dir, stem,
+                           date, k);
+        char *buf = NULL;
+        size_t len = 0;
+        rc = coce_fs_read_all(model, &buf, &len, &err);
+        if (rc == COCE_OK)
+            rc = coce_fs_write_atomic(dst, buf, len, &err);
+        free(buf);
+        if (rc != COCE_OK)
+            return fail_err(cmd, rc, &err);
+        (void)printf("retrain: previous model kept as %s\n", dst);
+    }
+    if (C <= 0)
+        C = 1.0;
+    return train_file(cmd, features, model, C, chunk_ms, window, 5, mode);
+}
+
+/* ---- coce predict ------------------------------------------------------- */
+
+int coce_cmd_predict(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"model", required_argument, NULL, 'm'},
+        {"features", required_argument, NULL, 'f'},
+        {"out", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *cmd = "predict", *model = NULL, *features = NULL, *out = NULL;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            model = optarg;
+            break;
+        case 'f':
+            features = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'h':
+            (void)printf("usage: coce predict --model M --features F --out "
+                         "P.csv\n");
+            return EXIT_OK;
+        default:
+            return fail(cmd, EXIT_USAGE, "unknown option '%s'",
+                        argv[optind - 1]);
+        }
+    }
+    if (model == NULL || features == NULL || out == NULL)
+        return fail(cmd, EXIT_USAGE, "--model, --features and --out are "
+                                     "required");
+    coce_err err;
+    coce_err_clear(&err);
+    coce_pump_model m;
+    int rc = coce_pump_model_load(model, &m, &err);
+    if (rc != COCE_OK)
+        return fail_err(cmd, rc, &err);
+    ftable t;
+    rc = ftable_read(features, &t, &err);
+    if (rc != COCE_OK)
+        return fail_err(cmd, rc, &err);
+    rc = coce_pump_model_check_features(&m, t.name_ptr, t.d, &err);
+    if (rc != COCE_OK) {
+        ftable_free(&t);
+        return fail(cmd, EXIT_DATA, "%s vs %s: %s", model, features, err.msg);
+    }
+    coce_prepare_mode mode;
+    size_t w = 0, pw = 0;
+    model_settings(&m, &mode, &w, &pw);
+    FILE *f = fopen(out, "we");
+    if (f == NULL) {
+        ftable_free(&t);
+        return fail(cmd, EXIT_RUNTIME, "%s: cannot write", out);
+    }
+    (void)fprintf(f, "symbol,chunk_start,score,alert\n");
+    double x[COCE_PUMP_MODEL_MAX_FEATURES];
+    size_t alerts = 0;
+    for (size_t i = 0; i < t.n; ++i) {
+        (void)coce_detector_prepare(mode, t.name_ptr, t.X + i * t.d, x, t.d);
+        double s = 0;
+        int a = coce_pump_model_alert(&m, x, &s);
+        alerts += (size_t)a;
+        (void)fprintf(f, "%s,%lld,%.17g,%d\n", t.syms[t.sym[i]],
+                      (long long)t.start[i], s, a);
+    }
+    size_t n = t.n;
+    ftable_free(&t);
+    if (fclose(f) != 0)
+        return fail(cmd, EXIT_RUNTIME, "%s: write failed", out);
+    (void)printf("predict: %zu rows, %zu above the threshold %.6g -> %s\n", n,
+                 alerts, m.threshold, out);
+    return EXIT_OK;
+}
+
+/* ---- coce detect -------------------------------------------------------- */
+
+int coce_cmd_detect(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"model", required_argument, NULL, 'm'},
+        {"trades", required_argument, NULL, 't'},
+        {"out", required_argument, NULL, 'o'},
+        {"pause-minutes", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *cmd = "detect", *model = NULL, *trades = NULL, *out = NULL;
+    size_t pause_min = 30;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            model = optarg;
+            break;
+        case 't':
+            trades = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'p':
+            if (parse_size(optarg, &pause_min) != COCE_OK ||
+                pause_min > 10080)
+                return fail(cmd, EXIT_USAGE, "--pause-minutes '%s': 0..10080",
+                            optarg);
+            break;
+        case 'h':
+            (void)printf("usage: coce detect --model M --trades FILE|DIR "
+                         "[--out alerts.csv] [--pause-minutes 30]\n");
+            return EXIT_OK;
+        default:
+            return fail(cmd, EXIT_USAGE, "unknown option '%s'",
+                        argv[optind - 1]);
+        }
+    }
+    if (model == NULL || trades == NULL)
+        return fail(cmd, EXIT_USAGE, "--model and --trades are required");
+    coce_err err;
+    coce_err_clear(&err);
+    coce_pump_model m;
+    int rc = coce_pump_model_load(model, &m, &err);
+    if (rc != COCE_OK)
+        return fail_err(cmd, rc, &err);
+    coce_features_cfg fcfg;
+    coce_prepare_mode mode;
+    coce_features_cfg_default(&fcfg, m.chunk_ms > 0 ? m.chunk_ms : 25000);
+    model_settings(&m, &mode, &fcfg.window, &fcfg.price_window);
+    fcfg.extras = m.n_features > COCE_FEATURES_PUBLISHED;
+    char **paths = NULL;
+    size_t n_paths = 0;
+    rc = trade_paths(trades, &paths, &n_paths, &err);
+    if (rc != COCE_OK)
+        return fail_err(cmd, rc, &err);
+    FILE *f = stdout;
+    if (out != NULL && (f = fopen(out, "we")) == NULL) {
+        coce_trade_dir_list_free(paths, n_paths);
+        return fail(cmd, EXIT_RUNTIME, "%s: cannot write", out);
+    }
+    (void)fprintf(f, "symbol,timestamp,chunk_start,score\n");
+    size_t n_trades = 0, n_rows = 0, n_alerts = 0;
+    clock_t t0 = clock();
+    /* Each file is its own stream (files of one coin may overlap in time:
+     * merging them would count their common trades twice). */
+    for (size_t i = 0; i < n_paths && rc == COCE_OK; ++i) {
+        coce_symbols *syms = NULL;
+        coce_trade *t = NULL;
+        size_t n = 0;
+        coce_detector *d = NULL;
+        if (coce_symbols_new(&syms) != COCE_OK) {
+            rc = coce_err_set(&err, COCE_ENOMEM, "out of memory");
+            break;
+        }
+        rc = read_trades(paths[i], syms, &t, &n, &err);
+        if (rc == COCE_OK && n > 0)
+            rc = coce_detector_new(&m, &fcfg, coce_symbols_count(syms),
+                                   (int64_t)pause_min * MIN_MS, &d, &err);
+        for (size_t k = 0; k < n && rc == COCE_OK; ++k) {
+            coce_detector_event ev;
+            int emitted = 0;
+            rc = coce_detector_push(d, &t[k], &ev, &emitted, &err);
+            n_rows += emitted && ev.usable;
+            if (rc == COCE_OK && emitted && ev.alerted) {
+                ++n_alerts;
+                (void)fprintf(f, "%s,%lld,%lld,%.17g\n",
+                              coce_symbols_name(syms, ev.asset),
+                              (long long)ev.decision_ms,
+                              (long long)ev.row.chunk_start_ms, ev.score);
+            }
+        }
+        if (rc != COCE_OK && strstr(err.msg, paths[i]) == NULL)
+            coce_err_prefix(&err, "%s: ", paths[i]);
+        n_trades += n;
+        coce_detector_free(d);
+        free(t);
+        coce_symbols_free(syms);
+    }
+    double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    coce_trade_dir_list_free(paths, n_paths);
+    int wrc = 0;
+    if (f != stdout)
+        wrc = fclose(f);
+    else
+        wrc = fflush(stdout);
+    if (rc != COCE_OK)
+        return fail_err(cmd, rc, &err);
+    if (wrc != 0)
+        return fail(cmd, EXIT_RUNTIME, "%s: write failed",
+                    out != NULL ? out : "stdout");
+    if (out != NULL)
+        (void)printf("detect: %zu files, %zu trades, %zu scored chunks, %zu "
+                     "alerts (pause %zu min) in %.2f s -> %s\n",
+                     n_paths, n_trades, n_rows, n_alerts, pause_min, secs,
+                     out);
+    return EXIT_OK;
+}
+
+/* ---- coce eval ---------------------------------------------------------- */
+
+typedef struct pump_res {
+    size_t pumps, alerted, alerts, hits, late, false_alerts;
+    double coin_days;
+} pump_res;
+
+/* Year of a segment: of its positive row, else of its last row - 7 days
+ * (the trade files end 7 days after their pump). */
+static void segment_years(const ftable *t, int *year)
+{
+    for (size_t s = 0; s < t->n_segs; ++s)
+        year[s] = 0;
+    for (size_t i = 0; i < t->n; ++i) {
+        if (t->label[i] == 1 && year[t->seg[i]] == 0)
+            year[t->seg[i]] = year_of(t->start[i]);
+        if ((i + 1 == t->n || t->seg[i + 1] != t->seg[i]) &&
+            year[t->seg[i]] == 0)
+            year[t->seg[i]] = year_of(t->start[i] - 7 * DAY_MS);
+    }
+}
+
+/* Alerts with the pause over the rows in `sel`, per file segment; an alert
+ * at decision time start + chunk is a hit when within [announce - 180 s,
+ * announce + 120 s] of a pump of its coin, late up to 30 min after, else
+ * false. win24: only rows within 24 h of a pump of the segment count
+ * (the paper's windows). Coverage: sum of gaps between consecutive
+ * counted rows, gaps over 6 h left out. */
+static void pump_level(const ftable *t, const uint8_t *sel,
+                       const uint8_t *above, const coce_event *ev,
+                       size_t n_ev, int64_t pause_ms, int win24,
+                       uint8_t *ev_cov, uint8_t *ev_hit, pump_res *r)
+{
+    memset(r, 0, sizeof *r);
+    memset(ev_cov, 0, n_ev > 0 ? n_ev : 1);
+    memset(ev_hit, 0, n_ev > 0 ? n_ev : 1);
+    int64_t cover = 0;
+    size_t i = 0;
+    while (i < t->n) {
+        size_t j = i;
+        while (j < t->n && t->seg[j] == t->seg[i])
+            ++j;
+        size_t e0 = 0;
+        size_t ne = events_of(ev, n_ev, t->syms[t->sym[i]], &e0);
+        int64_t lo = t->start[i], hi = t->start[j - 1] + t->chunk_ms;
+        int64_t pause_until = INT64_MIN, prev = INT64_MIN;
+        for (size_t k = i; k < j; ++k) {
+            if (sel != NULL && !sel[k])
+                continue;
+            int64_t at = t->start[k] + t->chunk_ms;
+            if (win24) {
+                int in = 0;
+                for (size_t e = e0; e < e0 + ne && !in; ++e)
+                    in = ev[e].time_ms >= lo && ev[e].time_ms <= hi &&
+                         t->start[k] >= ev[e].time_ms - WINDOW_24H_MS &&
+                         t->start[k] < ev[e].time_ms + WINDOW_24H_MS;
+                if (!in)
+                    continue;
+            }
+            for (size_t e = e0; e < e0 + ne; ++e)
+                if (ev[e].time_ms >= lo && ev[e].time_ms <= hi)
+                    ev_cov[e] = 1;
+            if (prev != INT64_MIN) {
+                int64_t gap = t->start[k] - prev;
+                cover += gap <= COVER_GAP_MS ? gap : t->chunk_ms;
+            }
+            prev = t->start[k];
+            if (!above[k] || at < pause_until)
+                continue;
+            pause_until = at + pause_ms;
+            ++r->alerts;
+            int kind = 0; /* 0 false, 1 hit, 2 late */
+            for (size_t e = e0; e < e0 + ne; ++e) {
+                int64_t dt = at - ev[e].time_ms;
+                if (dt >= -HIT_BEFORE_MS && dt <= HIT_AFTER_MS) {
+                    kind = 1;
+                    ev_hit[e] = 1;
+                    break;
+                }
+                if (dt > HIT_AFTER_MS && dt <= LATE_MS)
+                    kind = 2;
+            }
+            r->hits += kind == 1;
+            r->late += kind == 2;
+            r->false_alerts += kind == 0;
+        }
+        i = j;
+    }
+    for (size_t e = 0; e < n_ev; ++e) {
+        r->pumps += ev_cov[e];
+        r->alerted += ev_cov[e] && ev_hit[e];
+    }
+    r->coin_days = (double)cover / (double)DAY_MS;
+}
+
+typedef struct eval_ctx {
+    const ftable *t;
+    const prepared *p;
+    const coce_event *ev;
+    size_t n_ev;
+    uint8_t *ev_cov, *ev_hit;
+    int64_t pause_ms;
+} eval_ctx;
+
+/* Prints one protocol's line: chunk-level metrics on labelled usable rows
+ * of `sel`, then pump-level figures (whole files, +-24 h). */
+static void report(const eval_ctx *c, const char *name, const uint8_t *sel,
+                   const double *score, const uint8_t *above)
+{
+    const ftable *t = c->t;
+    size_t m = 0;
+    for (size_t i = 0; i < t->n; ++i)
+        m += (sel == NULL || sel[i]) && c->p->usable[i] && t->label[i] < 2;
+    double *s = malloc((m > 0 ? m : 1) * sizeof *s);
+    uint8_t *y = malloc(m > 0 ? m : 1);
+    size_t *w = malloc((m > 0 ? m : 1) * sizeof *w);
+    coce_confusion cm;
+    memset(&cm, 0, sizeof cm);
+    double roc = NAN, ap = NAN;
+    if (s != NULL && y != NULL && w != NULL) {
+        size_t k = 0;
+        for (size_t i = 0; i < t->n; ++i) {
+            if ((sel != NULL && !sel[i]) || !c->p->usable[i] ||
+                t->label[i] >= 2)
+                continue;
+            s[k] = score[i];
+            y[k] = t->label[i];
+            cm.tp += above[i] && y[k];
+            cm.fp += above[i] && !y[k];
+            cm.fn += !above[i] && y[k];
+            cm.tn += !above[i] && !y[k];
+            ++k;
+        }
+        if (coce_metrics_roc_auc(s, y, m, &roc, w) != COCE_OK)
+            roc = NAN;
+        if (coce_metrics_average_precision(s, y, m, &ap, w) != COCE_OK)
+            ap = NAN;
+    }
+    free(s);
+    free(y);
+    free(w);
+    (void)printf("%-16s P %.3f R %.3f F1 %.3f ROC-AUC %.4f PR-AUC %.3f "
+                 "TP %zu FP %zu TN %zu FN %zu",
+                 name, coce_metrics_precision(&cm), coce_metrics_recall(&cm),
+                 coce_metrics_f1(&cm), roc, ap, cm.tp, cm.fp, cm.tn, cm.fn);
+    if (c->n_ev > 0) {
+        for (int win = 0; win < 2; ++win) {
+            pump_res r;
+            pump_level(t, sel, above, c->ev, c->n_ev, c->pause_ms, win,
+                       c->ev_cov, c->ev_hit, &r);
+            (void)printf(" | %s: pumps %zu/%zu (%.1f %%) FA/coin-day %.3f "
+                         "(%zu false, %zu late, %.1f coin-days)",
+                         win ? "24h" : "whole", r.alerted, r.pumps,
+                         r.pumps > 0 ? 100.0 * (double)r.alerted /
+                                           (double)r.pumps
+                                     : 0.0,
+                         r.coin_days > 0 ? (double)r.false_alerts / r.coin_days
+                                         : 0.0,
+                         r.false_alerts, r.late, r.coin_days);
+        }
+    }
+    (void)printf("\n");
+}
+
+/* Scores rows of `test` with a scorer fitted on rows of `train`. */
+static int fit_and_score(const eval_ctx *c, const uint8_t *train,
+                         const uint8_t *test, const train_cfg *tc,
+                         int baseline, double *score, uint8_t *above,
+                         coce_err *err)
+{
+    scorer sc;
+    int rc = fit_scorer(c->t, c->p, train, tc, baseline, &sc, err);
+    if (rc != COCE_OK)
+        return rc;
+    for (size_t i = 0; i < c->t->n; ++i) {
+        if (!test[i])
+            continue;
+        score[i] = c->p->usable[i]
+                       ? scorer_score(&sc, c->p->P + i * c->t->d)
+                       : NAN;
+        above[i] = c->p->usable[i] && score[i] >= sc.m.threshold;
+    }
+    return COCE_OK;
+}
+
+int coce_cmd_eval(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"model", required_argument, NULL, 'm'},
+        {"features", required_argument, NULL, 'f'},
+        {"events", required_argument, NULL, 'e'},
+        {"folds", required_argument, NULL, 'k'},
+        {"seed", required_argument, NULL, 's'},
+        {"baseline", no_argument, NULL, 'b'},
+        {"threshold-folds", required_argument, NULL, 'T'},
+        {"pause-minutes", required_argument, NULL, 'p'},
+        {"no-kfold", no_argument, NULL, 'K'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *cmd = "eval", *model = NULL, *features = NULL;
+    char *ev_files[MAX_EVENT_FILES];
+    size_t n_ev_files = 0, folds = 5, thr_folds = 5, pause_min = 30;
+    uint64_t seed = 20200601;
+    int baseline = 0, kfold = 1, c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        size_t v = 0;
+        switch (c) {
+        case 'm':
+            model = optarg;
+            break;
+        case 'f':
+            features = optarg;
+            break;
+        case 'e':
+            if (n_ev_files == MAX_EVENT_FILES)
+                return fail(cmd, EXIT_USAGE, "at most %d --events",
+                            MAX_EVENT_FILES);
+            ev_files[n_ev_files++] = optarg;
+            break;
+        case 'k':
+            if (parse_size(optarg, &folds) != COCE_OK || folds < 2)
+                return fail(cmd, EXIT_USAGE, "--folds '%s': >= 2", optarg);
+            break;
+        case 's':
+            if (parse_size(optarg, &v) != COCE_OK)
+                return fail(cmd, EXIT_USAGE, "--seed '%s'", optarg);
+            seed = (uint64_t)v;
+            break;
+        case 'b':
+            baseline = 1;
+            break;
+        case 'T':
+            if (parse_size(optarg, &thr_folds) != COCE_OK)
+                return fail(cmd, EXIT_USAGE, "--threshold-folds '%s'", optarg);
+            break;
+        case 'p':
+            if (parse_size(optarg, &pause_min) != COCE_OK || pause_min > 10080)
+                return fail(cmd, EXIT_USAGE, "--pause-minutes '%s'", optarg);
+            break;
+        case 'K':
+            kfold = 0;
+            break;
+        case 'h':
+            (void)printf("usage: coce eval --model M --features F [--events "
+                         "E]... [--folds 5] [--seed S] [--baseline] "
+                         "[--threshold-folds 5] [--no-kfold]\n");
+            return EXIT_OK;
+        default:
+            return fail(cmd, EXIT_USAGE, "unknown option '%s'",
+                        argv[optind - 1]);
+        }
+    }
+    if (model == NULL || features == NULL)
+        return fail(cmd, EXIT_USAGE, "--model and --features are required");
+    coce_err err;
+    coce_err_clear(&err);
+    coce_pump_model m;
+    int rc = coce_pump_model_load(model, &m, &err);
+    if (rc != COCE_OK)
+        return fail_err(cmd, rc, &err);
+    ftable t;
+    rc = ftable_read(features, &t, &err);
+    if (rc != COCE_OK)
+        return fail_err(cmd, rc, &err);
+    rc = coce_pump_model_check_features(&m, t.name_ptr, t.d, &err);
+    if (rc != COCE_OK) {
+        ftable_free(&t);
+        return fail(cmd, EXIT_DATA, "%s vs %s: %s", model, features, err.msg);
+    }
+    train_cfg tc;
+    memset(&tc, 0, sizeof tc);
+    tc.C = m.C;
+    tc.thr_folds = thr_folds;
+    tc.seed = seed;
+    tc.chunk_ms = t.chunk_ms;
+    model_settings(&m, &tc.mode, &tc.window, &tc.price_window);
+    coce_event *ev = NULL;
+    size_t n_ev = 0;
+    if (n_ev_files > 0) {
+        rc = load_events(ev_files, n_ev_files, "binance", &ev, &n_ev, &err);
+        if (rc != COCE_OK) {
+            ftable_free(&t);
+            return fail_err(cmd, rc, &err);
+        }
+    }
+    prepared p;
+    memset(&p, 0, sizeof p);
+    size_t n = t.n;
+    double *score = calloc(n > 0 ? n : 1, sizeof *score);
+    uint8_t *above = calloc(n > 0 ? n : 1, 1), *sel = calloc(n > 0 ? n : 1, 1);
+    uint8_t *trn = calloc(n > 0 ? n : 1, 1);
+    uint8_t *ev_cov = malloc(n_ev > 0 ? n_ev : 1);
+    uint8_t *ev_hit = malloc(n_ev > 0 ? n_ev : 1);
+    size_t *fold = malloc((n > 0 ? n : 1) * sizeof *fold);
+    int *year = malloc((t.n_segs > 0 ? t.n_segs : 1) * sizeof *year);
+    if (score == NULL || above == NULL || sel == NULL || trn == NULL ||
+        ev_cov == NULL || ev_hit == NULL || fold == NULL || year == NULL ||
+        prepare_table(&t, tc.mode, &p) != COCE_OK) {
+        rc = coce_err_set(&err, COCE_ENOMEM, "out of memory");
+        goto done;
+    }
+    eval_ctx ec = {&t, &p, ev, n_ev, ev_cov, ev_hit,
+                   (int64_t)pause_min * MIN_MS};
+    size_t pos = 0, lab = 0;
+    for (size_t i = 0; i < n; ++i) {
+        pos += t.label[i] == 1 && p.usable[i];
+        lab += t.label[i] < 2 && p.usable[i];
+    }
+    (void)printf("eval: %s on %s: %zu rows (%zu labelled, %zu positive), "
+                 "chunk %lld ms, %zu file segments, %zu events, prepare=%s, "
+                 "C %g, scorer %s\n",
+                 model, features, n, lab, pos, (long long)t.chunk_ms,
+                 t.n_segs, n_ev, coce_prepare_name(tc.mode), tc.C,
+                 baseline ? "rush-order baseline" : "logistic");
+    /* 1. the model as given (in-sample when F is its training data) */
+    if (!baseline) {
+        for (size_t i = 0; i < n; ++i) {
+            score[i] = p.usable[i] ? coce_pump_model_score(&m, p.P + i * t.d)
+                                   : NAN;
+            above[i] = p.usable[i] && score[i] >= m.threshold;
+        }
+        report(&ec, "given-model", NULL, score, above);
+    }
+    /* 2. stratified k-fold (the released code's 5-fold) */
+    if (kfold) {
+        uint8_t *yl = malloc(n > 0 ? n : 1);
+        size_t *map = malloc((n > 0 ? n : 1) * sizeof *map);
+        size_t ml = 0;
+        if (yl == NULL || map == NULL) {
+            free(yl);
+            free(map);
+            rc = coce_err_set(&err, COCE_ENOMEM, "out of memory");
+            goto done;
+        }
+        for (size_t i = 0; i < n; ++i)
+            if (p.usable[i] && t.label[i] < 2) {
+                yl[ml] = t.label[i];
+                map[ml++] = i;
+            }
+        rc = coce_metrics_stratified_kfold(yl, ml, folds, seed, fold);
+        /* unlabelled rows (near-onset, unusable) go round-robin */
+        for (size_t i = 0; i < n; ++i)
+            trn[i] = (uint8_t)(i % folds);
+        for (size_t k = 0; k < ml && rc == COCE_OK; ++k)
+            trn[map[k]] = (uint8_t)fold[k];
+        free(yl);
+        free(map);
+        if (rc != COCE_OK) {
+            rc = coce_err_set(&err, rc, "k-fold: fewer than %zu positives",
+                              folds);
+            goto done;
+        }
+        for (size_t f = 0; f < folds && rc == COCE_OK; ++f) {
+            for (size_t i = 0; i < n; ++i)
+                sel[i] = trn[i] == f;
+            uint8_t *tr = calloc(n > 0 ? n : 1, 1);
+            if (tr == NULL) {
+                rc = coce_err_set(&err, COCE_ENOMEM, "out of memory");
+                break;
+            }
+            for (size_t i = 0; i < n; ++i)
+                tr[i] = !sel[i];
+            rc = fit_and_score(&ec, tr, sel, &tc, baseline, score, above,
+                               &err);
+            free(tr);
+        }
+        if (rc != COCE_OK)
+            goto done;
+        char name[32];
+        (void)snprintf(name, sizeof name, "%zu-fold", folds);
+        report(&ec, name, NULL, score, above);
+    }
+    /* 3. leave-one-year-out by the pump's year (train on the others) */
+    segment_years(&t, year);
+    int years[16];
+    size_t n_years = 0;
+    for (size_t s = 0; s < t.n_segs; ++s) {
+        size_t y = 0;
+        while (y < n_years && years[y] != year[s])
+            ++y;
+        if (y == n_years && n_years < 16)
+            years[n_years++] = year[s];
+    }
+    for (size_t a = 0; a + 1 < n_years; ++a)
+        for (size_t b = a + 1; b < n_years; ++b)
+            if (years[b] < years[a]) {
+                int tmp = years[a];
+                years[a] = years[b];
+                years[b] = tmp;
+            }
+    for (size_t y = 0; y < n_years && n_years > 1; ++y) {
+        for (size_t i = 0; i < n; ++i) {
+            sel[i] = year[t.seg[i]] == years[y];
+            trn[i] = !sel[i];
+        }
+        int later = 1;
+        for (size_t i = 0; i < n; ++i)
+            if (trn[i] && year[t.seg[i]] > years[y])
+                later = 0;
+        coce_err e2;
+        coce_err_clear(&e2);
+        int r2 = fit_and_score(&ec, trn, sel, &tc, baseline, score, above,
+                               &e2);
+        char name[48];
+        (void)snprintf(name, sizeof name, "test-%d%s", years[y],
+                       later ? "(fwd)" : "(back)");
+        if (r2 != COCE_OK) {
+            (void)printf("%-16s skipped: %s\n", name, e2.msg);
+            continue;
+        }
+        report(&ec, name, sel, score, above);
+    }
+done:
+    free(score);
+    free(above);
+    free(sel);
+    free(trn);
+    free(ev_cov);
+    free(ev_hit);
+    free(fold);
+    free(year);
+    prepared_free(&p);
+    free(ev);
+    ftable_free(&t);
+    if (rc != COCE_OK)
+        return fail_err(cmd, rc, &err);
+    return EXIT_OK;
+}
