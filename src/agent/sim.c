@@ -12,6 +12,7 @@
 #include "state/state_file.h"
 #include "utils/fsutil.h"
 #include "utils/log.h"
+#include "utils/progress.h"
 #include "utils/symbols.h"
 
 #include <errno.h>
@@ -756,15 +757,30 @@ int coce_sim_run(const coce_sim_args *args, coce_sim_result *r, coce_err *err)
     c.resume_after_ms = INT64_MIN;
     rc = setup(args, r, &c, err);
     coce_trade t;
-    size_t skipped_old = 0;
+    size_t skipped_old = 0, done = 0;
+    /* A bar with rate and ETA on a terminal (market time for a generated
+     * market of known length, else a trade counter); nothing otherwise. */
+    int64_t span_s = cfg->data.trades_dir[0] == '\0'
+                         ? (int64_t)cfg->sim.days * 86400
+                         : 0;
+    coce_progress *bar =
+        coce_progress_new(stderr, span_s, span_s > 0 ? "sim days" : "trades");
+    int64_t t0 = INT64_MIN;
     while (rc == COCE_OK && !stop_requested &&
            (rc = coce_replay_next(c.replay, &t, err)) == COCE_OK) {
         if (t.time_ms <= c.resume_after_ms) {
             ++skipped_old; /* processed before the restart */
             continue;
         }
+        if (t0 == INT64_MIN)
+            t0 = t.time_ms;
+        if ((++done & 0xfff) == 0)
+            coce_progress_update(bar, span_s > 0 ? (t.time_ms - t0) / 1000
+                                                 : (int64_t)done);
         rc = coce_engine_on_trade(c.engine, &t, err);
     }
+    coce_progress_finish(bar);
+    coce_progress_free(bar);
     if (skipped_old > 0)
         coce_log(COCE_LOG_INFO, "paper", "resumed_after", "{s:I, s:I}",
                  "trades_skipped", (json_int_t)skipped_old, "after_ms",

@@ -28,8 +28,16 @@ static const double k_level_gap = 5e-4;        /* 5 bp between book levels */
 static const double k_btc_vol_h = 0.0075;      /* BTC/USD ~3.7 %/day, 2019 */
 static const double k_eth_vol_h = 0.009;
 static const double k_eth_btc_corr = 0.8;
-static const double k_pump_burst_tau_s = 10.0; /* burst in the first seconds */
-static const double k_news_perm = 0.5;         /* half of a news move stays */
+/* Real onsets (81 files): the first 5 s chunk already trades ~5 % above the
+ * hour before and the fills of the first seconds come faster than the
+ * 75 s decay that follows. */
+static const double k_pump_jump_lo = 0.15; /* share of the rise at once, */
+static const double k_pump_jump_hi = 0.85; /* uniform per pump */
+static const double k_pump_jump_s = 2.0;   /* its time constant */
+static const double k_pump_rush = 0.25;    /* burst orders in the first s */
+static const double k_pump_rush_s = 4.0;   /* their time constant */
+static const double k_pump_size = 8.0;     /* burst order size vs usual */
+static const double k_news_perm = 0.5;     /* half of a news move stays */
 static const double k_whale_tau_s = 60.0;
 static const double k_event_rise_s = 180.0; /* market move spread */
 static const double k_pi = 3.14159265358979323846;
@@ -40,7 +48,15 @@ static const char *const ev_name[EV_N] = {"pump", "news", "whale", "listing",
 
 /* Stream ids: each asset and purpose draws from its own generator, so a
  * change in one part (say, posts) leaves the other files unchanged. */
-enum { ST_SCHEDULE = 1, ST_FACTORS, ST_IDIO, ST_ORDERS, ST_PRICES, ST_POSTS };
+enum {
+    ST_SCHEDULE = 1,
+    ST_FACTORS,
+    ST_IDIO,
+    ST_ORDERS,
+    ST_PRICES,
+    ST_POSTS,
+    ST_ACTIVITY
+};
 
 typedef struct event {
     int kind;
@@ -51,6 +67,8 @@ typedef struct event {
     double t1_s;      /* pump: time to peak; news: rise time */
     double t2_s;      /* pump: dump length; news: decay time */
     double aux;       /* pump: pre-pump log rise; whale: size in BTC */
+    double burst;     /* pump: burst size multiple (log-normal draw) */
+    double jump;      /* pump: share of the rise in the first seconds */
 } event;
 
 typedef struct order {
@@ -84,6 +102,8 @@ typedef struct market {
     char (*pair)[12]; /* "BAK/BTC" */
     size_t *sector;
     double *beta_m, *beta_s, *p0, *tick, *lot, *cap0, *var_h;
+    double *act; /* activity multiple of trades_per_day */
+    double *swp; /* sweep probability */
     double *L;   /* n x (H+1) log-prices at hour boundaries */
     double *btc; /* H+1, exactly as printed */
     double *eth;
@@ -217,29 +237,34 @@ void coce_synth_opts_default(coce_synth_opts *o)
     o->n_listings = COCE_SYNTH_AUTO;
     o->n_market_moves = COCE_SYNTH_AUTO;
     o->t_nu = 4.0;
-    o->market_vol_h = 0.006;
+    o->market_vol_h = 0.0045;
     o->garch_alpha = 0.10;
     o->garch_beta = 0.85;
-    o->sector_vol_h = 0.006;
-    o->idio_vol_h = 0.006;
+    o->sector_vol_h = 0.0045;
+    o->idio_vol_h = 0.0045;
     o->price_min_btc = 1e-6;
     o->price_max_btc = 1e-3;
     o->half_spread = 0.001;
-    o->trades_per_day = 1500.0;
+    o->trades_per_day = 700.0;
+    o->activity_sigma = 0.9;
     o->hawkes_branching = 0.6;
     o->hawkes_decay_s = 30.0;
     o->intraday_amp = 0.3;
     o->intraday_peak_h = 15.0;
     o->size_median_btc = 0.004;
     o->size_sigma = 1.7;
-    o->sweep_prob = 0.05;
+    o->sweep_prob = 0.08;
+    o->sweep_sigma = 0.7;
     o->pump_peak_median = 0.18;
     o->pump_peak_sigma = 0.55;
     o->pump_peak_min = 0.05;
     o->pump_peak_max = 1.0;
-    o->pump_peak_time_s = 60.0;
+    o->pump_peak_time_s = 35.0;
     o->pump_dump_s = 1200.0;
-    o->pump_burst_orders = 300.0;
+    o->pump_burst_orders = 120.0;
+    o->pump_burst_sigma = 0.7;
+    o->pump_burst_tau_s = 75.0;
+    o->pump_burst_sweep = 0.35;
     o->pump_pre_mult = 0.5;
     o->posts_per_day = 24.0;
     o->post_burst_pump = 40.0;
@@ -271,6 +296,7 @@ static const dfield dfields[] = {
     DF(price_max_btc, 1e-9, 1e3),
     DF(half_spread, 0.0, 0.05),
     DF(trades_per_day, 1.0, 1e6),
+    DF(activity_sigma, 0.0, 3.0),
     DF(hawkes_branching, 0.0, 0.95),
     DF(hawkes_decay_s, 0.01, 86400.0),
     DF(intraday_amp, 0.0, 0.95),
@@ -278,6 +304,7 @@ static const dfield dfields[] = {
     DF(size_median_btc, 1e-6, 1e3),
     DF(size_sigma, 0.0, 5.0),
     DF(sweep_prob, 0.0, 1.0),
+    DF(sweep_sigma, 0.0, 3.0),
     DF(pump_peak_median, 0.0, 10.0),
     DF(pump_peak_sigma, 0.0, 5.0),
     DF(pump_peak_min, 0.0, 10.0),
@@ -285,6 +312,9 @@ static const dfield dfields[] = {
     DF(pump_peak_time_s, 1.0, 1800.0),
     DF(pump_dump_s, 10.0, 7200.0),
     DF(pump_burst_orders, 0.0, 1e5),
+    DF(pump_burst_sigma, 0.0, 3.0),
+    DF(pump_burst_tau_s, 1.0, 3600.0),
+    DF(pump_burst_sweep, 0.0, 1.0),
     DF(pump_pre_mult, 0.0, 100.0),
     DF(posts_per_day, 0.0, 1e5),
     DF(post_burst_pump, 0.0, 1e5),
@@ -451,8 +481,12 @@ static void draw_event(market *m, coce_rng *r, int kind, event *e)
         int64_t minute = u < 0.86 ? 0 : (u < 0.93 ? 59 : 30);
         e->time_ms = day0 + d * MS_D + draw_hour(r) * MS_H + minute * 60000;
         /* Hand-labelled onsets lie within [-120 s, +60 s] of the announced
-         * time (README of shared/data, from La Morgia et al. 2020). */
-        e->onset_ms = e->time_ms + (int64_t)uni(r, -120000.0, 60000.0);
+         * time (README of shared/data, from La Morgia et al. 2020); in 58
+         * of the 81 real files the onset chunk is the 25 s chunk starting
+         * at the announcement, so most bursts start within seconds of it. */
+        e->onset_ms = coce_rng_uniform(r) < 0.7
+                          ? e->time_ms + (int64_t)uni(r, 0.0, 2000.0)
+                          : e->time_ms + (int64_t)uni(r, -120000.0, 60000.0);
         double peak =
             o->pump_peak_median * exp(o->pump_peak_sigma * coce_rng_normal(r));
         e->mag = log1p(clampd(peak, o->pump_peak_min, o->pump_peak_max));
@@ -460,6 +494,8 @@ static void draw_event(market *m, coce_rng *r, int kind, event *e)
                          10.0, 300.0);
         e->t2_s = o->pump_dump_s * uni(r, 0.5, 1.5);
         e->aux = 0.1 * e->mag * uni(r, 0.5, 1.5);
+        e->burst = exp(o->pump_burst_sigma * coce_rng_normal(r));
+        e->jump = uni(r, k_pump_jump_lo, k_pump_jump_hi);
         break;
     }
     case EV_NEWS:
@@ -528,7 +564,9 @@ static double bump(const market *m, size_t a, const size_t *idx, size_t n_idx,
                 b += e->aux * (s + 3600.0) / 3600.0; /* accumulation */
             } else if (s < e->t1_s) {
                 double x = 1.0 - s / e->t1_s;
-                b += e->aux + (e->mag - e->aux) * (1.0 - x * x);
+                double g = e->jump * (1.0 - exp(-s / k_pump_jump_s)) +
+                           (1.0 - e->jump) * (1.0 - x * x);
+                b += e->aux + (e->mag - e->aux) * g;
             } else {
                 /* Dump: 95 % of the rise is gone after t2_s. */
                 b += e->mag * exp(-3.0 * (s - e->t1_s) / e->t2_s);
@@ -573,6 +611,8 @@ static int market_alloc(market *m)
     m->lot = calloc(n, sizeof(double));
     m->cap0 = calloc(n, sizeof(double));
     m->var_h = calloc(n, sizeof(double));
+    m->act = calloc(n, sizeof(double));
+    m->swp = calloc(n, sizeof(double));
     m->L = calloc(n * H1, sizeof(double));
     m->btc = calloc(H1, sizeof(double));
     m->eth = calloc(H1, sizeof(double));
@@ -582,8 +622,8 @@ static int market_alloc(market *m)
     if (m->sym == NULL || m->pair == NULL || m->sector == NULL ||
         m->beta_m == NULL || m->beta_s == NULL || m->p0 == NULL ||
         m->tick == NULL || m->lot == NULL || m->cap0 == NULL ||
-        m->var_h == NULL || m->L == NULL || m->btc == NULL || m->eth == NULL ||
-        m->ev == NULL)
+        m->var_h == NULL || m->act == NULL || m->swp == NULL || m->L == NULL ||
+        m->btc == NULL || m->eth == NULL || m->ev == NULL)
         return COCE_ENOMEM;
     return COCE_OK;
 }
@@ -600,6 +640,8 @@ static void market_free(market *m)
     free(m->lot);
     free(m->cap0);
     free(m->var_h);
+    free(m->act);
+    free(m->swp);
     free(m->L);
     free(m->btc);
     free(m->eth);
@@ -635,11 +677,23 @@ static void setup_assets(market *m)
         /* Fixed absolute tick per pair, 4 significant digits at the start
          * price (Binance's 1e-8 BTC tick on a 1e-5 BTC coin). */
         m->tick[i] = pow(10.0, floor(log10(m->p0[i])) - 3.0);
+        /* Binance's price step of 1e-8 BTC (2019) is coarse for the cheap
+         * coins: many real hours end at the price they started. */
+        if (m->p0[i] >= 1e-6)
+            m->tick[i] = fmax(m->tick[i], 1e-8);
         m->lot[i] = fmin(1.0, pow(10.0, floor(log10(1e-5 / m->p0[i]))));
         m->cap0[i] = exp(uni(&r, lcmin, lcmax));
         m->var_h[i] = m->beta_m[i] * m->beta_m[i] * sm2 +
                       m->beta_s[i] * m->beta_s[i] * ss2 +
                       o->idio_vol_h * o->idio_vol_h;
+        /* Liquidity and sweep habits differ between coins: the 81 real
+         * files span 11-133 rows/hour and 10-44 % rush rows (p10-p90).
+         * Own stream, so the draws above stay as they were. */
+        coce_rng ra;
+        stream(&ra, o->seed, ST_ACTIVITY, i);
+        m->act[i] = exp(o->activity_sigma * coce_rng_normal(&ra));
+        m->swp[i] = fmin(0.9, o->sweep_prob *
+                                  exp(o->sweep_sigma * coce_rng_normal(&ra)));
     }
 }
 
@@ -753,12 +807,12 @@ static double season(const coce_synth_opts *o, int64_t t)
  * phi(s) = n beta e^{-beta s} (Bacry, Mastromatteo & Muzy 2015)
  * and baseline mu(t) = mu0 * season(t), simulated by Ogata's (1981)
  * thinning: between events the intensity is below mu_max + excitation. */
-static int gen_background(const market *m, coce_rng *r, ovec *ov)
+static int gen_background(const market *m, size_t a, coce_rng *r, ovec *ov)
 {
     const coce_synth_opts *o = m->o;
     double T = (double)(m->t_end - m->t0) / 1000.0;
     double nb = o->hawkes_branching, beta = 1.0 / o->hawkes_decay_s;
-    double mu0 = o->trades_per_day / 86400.0 * (1.0 - nb);
+    double mu0 = o->trades_per_day * m->act[a] / 86400.0 * (1.0 - nb);
     double mu_max = mu0 * (1.0 + o->intraday_amp);
     double t = 0.0, exc = 0.0;
     for (;;) {
@@ -771,7 +825,7 @@ static int gen_background(const market *m, coce_rng *r, ovec *ov)
         int64_t tms = m->t0 + (int64_t)(t * 1000.0);
         if (coce_rng_uniform(r) * bound <= mu0 * season(o, tms) + exc) {
             exc += nb * beta;
-            int rc = push_taker(ov, m, r, tms, 0.5, o->sweep_prob, 1.0);
+            int rc = push_taker(ov, m, r, tms, 0.5, m->swp[a], 1.0);
             if (rc != COCE_OK)
                 return rc;
         }
@@ -795,11 +849,11 @@ static int64_t after(int64_t t, double s)
 }
 
 /* Extra taker orders an event brings to one asset. */
-static int gen_event_orders(const market *m, const event *e, coce_rng *r,
-                            ovec *ov)
+static int gen_event_orders(const market *m, size_t a, const event *e,
+                            coce_rng *r, ovec *ov)
 {
     const coce_synth_opts *o = m->o;
-    double per_h = o->trades_per_day / 24.0;
+    double per_h = o->trades_per_day * m->act[a] / 24.0;
     int rc = COCE_OK;
     double sgn = e->mag >= 0.0 ? 1.0 : -1.0;
     switch (e->kind) {
@@ -810,15 +864,23 @@ static int gen_event_orders(const market *m, const event *e, coce_rng *r,
         uint64_t c = coce_rng_poisson(r, o->pump_pre_mult * per_h);
         for (uint64_t k = 0; k < c && rc == COCE_OK; ++k)
             rc = push_taker(ov, m, r, after(e->onset_ms, -uni(r, 0.0, 3600.0)),
-                            0.75, 0.1, 1.0);
-        c = coce_rng_poisson(r, o->pump_burst_orders);
+                            0.75, m->swp[a], 1.0);
+        /* Burst size grows with the coin's liquidity, less than in
+         * proportion (real onset chunks: elasticity ~0.3-0.6 of fills per
+         * onset chunk on background fills per chunk, 81 files), times a
+         * per-pump log-normal factor. Fills per 25 s chunk after the real
+         * onsets decay with a time constant of about 75 s. */
+        double nburst = o->pump_burst_orders * sqrt(m->act[a]) * e->burst;
+        c = coce_rng_poisson(r, nburst);
         for (uint64_t k = 0; k < c && rc == COCE_OK; ++k) {
-            double s = coce_rng_uniform(r) < 0.7
-                           ? coce_rng_exponential(r, 1.0 / k_pump_burst_tau_s)
-                           : uni(r, 0.0, e->t1_s);
-            rc = push_taker(ov, m, r, after(e->onset_ms, s), 0.92, 0.6, 2.0);
+            double tau = coce_rng_uniform(r) < k_pump_rush
+                             ? k_pump_rush_s
+                             : o->pump_burst_tau_s;
+            double s = coce_rng_exponential(r, 1.0 / tau);
+            rc = push_taker(ov, m, r, after(e->onset_ms, s), 0.92,
+                            o->pump_burst_sweep, k_pump_size);
         }
-        c = coce_rng_poisson(r, 0.8 * o->pump_burst_orders);
+        c = coce_rng_poisson(r, 0.8 * nburst);
         for (uint64_t k = 0; k < c && rc == COCE_OK; ++k) {
             double s = e->t1_s + coce_rng_exponential(r, 3.0 / e->t2_s);
             rc = push_taker(ov, m, r, after(e->onset_ms, s), 0.3, 0.3, 1.5);
@@ -840,10 +902,10 @@ static int gen_event_orders(const market *m, const event *e, coce_rng *r,
                    8u + (unsigned)coce_rng_below(r, 8));
         break;
     case EV_LISTING: {
-        uint64_t c = coce_rng_poisson(r, (e->mag - 1.0) * o->trades_per_day);
+        uint64_t c = coce_rng_poisson(r, (e->mag - 1.0) * 24.0 * per_h);
         for (uint64_t k = 0; k < c && rc == COCE_OK; ++k)
             rc = push_taker(ov, m, r, after(e->onset_ms, uni(r, 0.0, 86400.0)),
-                            0.5, o->sweep_prob, 1.0);
+                            0.5, m->swp[a], 1.0);
         break;
     }
     default: { /* EV_MARKET */
@@ -852,7 +914,7 @@ static int gen_event_orders(const market *m, const event *e, coce_rng *r,
             rc = push_taker(
                 ov, m, r,
                 after(e->onset_ms, coce_rng_exponential(r, 1.0 / 3600.0)),
-                0.5 + 0.15 * sgn, o->sweep_prob, 1.0);
+                0.5 + 0.15 * sgn, m->swp[a], 1.0);
         break;
     }
     }
@@ -872,10 +934,10 @@ static int gen_orders(const market *m, size_t a, ovec *ov)
     coce_rng r;
     stream(&r, m->o->seed, ST_ORDERS, a);
     ov->n = 0;
-    int rc = gen_background(m, &r, ov);
+    int rc = gen_background(m, a, &r, ov);
     for (size_t k = 0; k < m->n_ev && rc == COCE_OK; ++k)
         if (m->ev[k].asset == a || m->ev[k].asset == SIZE_MAX)
-            rc = gen_event_orders(m, &m->ev[k], &r, ov);
+            rc = gen_event_orders(m, a, &m->ev[k], &r, ov);
     if (rc == COCE_OK && ov->n > 1)
         qsort(ov->v, ov->n, sizeof *ov->v, cmp_order);
     return rc;
@@ -1389,8 +1451,8 @@ int coce_synth_generate(const coce_synth_opts *o, const char *out_dir,
     char trades_dir[4096];
     if ((size_t)snprintf(trades_dir, sizeof trades_dir, "%s/trades", out_dir) >=
             sizeof trades_dir ||
-        coce_fs_mkdir_p(trades_dir) != COCE_OK ||
-        stat(trades_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        coce_fs_mkdir_p(trades_dir) != COCE_OK || stat(trades_dir, &st) != 0 ||
+        !S_ISDIR(st.st_mode))
         return coce_err_set(err, COCE_EIO,
                             "synth: %s/trades: cannot create directory",
                             out_dir);

@@ -20,7 +20,7 @@
 #define COCE_SYNTH_AUTO ((size_t)-1)
 
 /* Bumped whenever the model changes what a given seed produces. */
-#define COCE_SYNTH_MODEL_VERSION 1
+#define COCE_SYNTH_MODEL_VERSION 2
 
 /* Largest market: symbols are 3 letters drawn from 2 000 combinations. */
 #define COCE_SYNTH_MAX_ASSETS 2000
@@ -53,23 +53,31 @@ typedef struct coce_synth_opts {
     double half_spread;   /* 0.001: taker pays ~0.1 % over mid, thin alts */
 
     /* --- trade arrivals and sizes --- */
-    double trades_per_day; /* 1500 taker orders/day: real files 550-2600 rows */
+    double trades_per_day;   /* 600 taker orders/day (median asset): real files
+                                36 rows/hour median (docs/synth.md) */
+    double activity_sigma;   /* 0.9: log-sd of trades_per_day across assets
+                                (real rows/hour p10-p90: 11-133) */
     double hawkes_branching; /* 0.6: endogeneity (Bacry et al. 2015) */
     double hawkes_decay_s;   /* 30 s kernel decay time */
     double intraday_amp;     /* 0.3: activity 1 +/- 0.3 over the UTC day */
     double intraday_peak_h;  /* 15 UTC: EU/US overlap */
     double size_median_btc;  /* 0.004: median btc_volume of real rows */
     double size_sigma;       /* 1.7: log-normal, real p99/median ~ 50 */
-    double sweep_prob; /* 0.05: ~20 % of rows share a ms (files: 8-22 %) */
+    double sweep_prob;  /* 0.08: median asset; real rush share 25 % of buys */
+    double sweep_sigma; /* 0.7: log-sd across assets (real 10-44 %) */
 
     /* --- pumps (La Morgia 2020; Xu & Livshits 2019; Kamps 2018) --- */
     double pump_peak_median;  /* 0.18: measured median peak +16 % */
     double pump_peak_sigma;   /* 0.55: log-normal spread of the peak */
     double pump_peak_min;     /* 0.05 */
     double pump_peak_max;     /* 1.00: the +100 % pumps of the 2018 reports */
-    double pump_peak_time_s;  /* 60: median time to peak (measured 34 s) */
+    double pump_peak_time_s;  /* 35: median time to peak (measured 34 s) */
     double pump_dump_s;       /* 1200: dump back over 10-30 min */
-    double pump_burst_orders; /* 300 taker orders in the burst */
+    double pump_burst_orders; /* 300: median taker orders in the burst */
+    double pump_burst_sigma;  /* 0.7: log-sd per pump (real onset chunks) */
+    double pump_burst_tau_s;  /* 75: burst decay (real fills per 25 s chunk
+                                 after onset: 105, 76, 60, 39) */
+    double pump_burst_sweep;  /* 0.25: share of burst orders that sweep */
     double pump_pre_mult;     /* 0.5: extra buy orders in the hour before */
 
     /* --- social posts --- */

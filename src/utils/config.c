@@ -57,7 +57,7 @@ static const key_spec schema[] = {
     I("sim.sectors", sim.sectors, 1, 64, "4"),
     I("sim.pumps", sim.pumps, 0, 100000, "45"),
     I("sim.seed", sim.seed, 0, 9.007199254740992e15, "42"),
-    D("sim.trades_per_day", sim.trades_per_day, 10, 1e7, "3000"),
+    D("sim.trades_per_day", sim.trades_per_day, 10, 1e7, "700"),
 
     S("data.trades_dir", data.trades_dir, ""),
     S("data.events", data.events, ""),
