@@ -4,6 +4,7 @@
 #include "agent/cmd_killswitch.h"
 #include "agent/cmd_model.h"
 #include "agent/cmd_portfolio.h"
+#include "agent/cmd_report.h"
 #include "agent/cmd_sentiment.h"
 
 #include <stddef.h>
@@ -30,6 +31,9 @@ const coce_command coce_commands[] = {
      "VADER sentiment scores of text lines (id, neg, neu, pos, compound)"},
     {"download-trades", coce_cmd_download_trades,
      "download Binance trades around each pump event (resumable)"},
+    {"report", coce_cmd_report,
+     "write report.html (equity, drawdown, exposure by cluster, cluster "
+     "graph, pump alerts, guardrail events, figures) for a run directory"},
     {"reset-kill-switch", coce_cmd_reset_kill_switch,
      "clear a kill-switch halt in DATA/state.json (--reason TEXT required)"},
     {NULL, NULL, NULL},

@@ -848,8 +848,15 @@ static int rebalance(coce_engine *e, int64_t now, coce_err *err)
             turnover += fabs(limited[i] - e->weights[i]);
             e->weights[i] = limited[i];
         }
-        for (size_t j = 0; j < kept; ++j)
+        json_t *clusters = json_object();
+        for (size_t j = 0; j < kept; ++j) {
             e->cluster_of[idx[j]] = member[j];
+            if (clusters != NULL)
+                json_object_set_new(clusters, sym(e, (coce_asset_id)idx[j]),
+                                    json_integer((json_int_t)member[j]));
+        }
+        /* consensus membership of this rebalance (for reports) */
+        coce_log(COCE_LOG_INFO, "portfolio", "clusters", "o", clusters);
         ++e->stats.rebalances;
         coce_log(COCE_LOG_INFO, "portfolio", "rebalance",
                  "{s:I, s:I, s:I, s:f, s:f}", "at_ms", (json_int_t)now,

@@ -1,6 +1,7 @@
 #include "agent/sim.h"
 
 #include "agent/engine.h"
+#include "agent/report.h"
 #include "alpha/pump_model.h"
 #include "data_ingest/events.h"
 #include "data_ingest/replay.h"
@@ -845,6 +846,15 @@ int coce_sim_run(const coce_sim_args *args, coce_sim_result *r, coce_err *err)
                                 err);
         if (rc == COCE_OK)
             rc = write_summary(r->report_dir, r, err);
+        if (rc == COCE_OK) {
+            /* the page is a view of the files above: a failure to draw it
+             * is reported, never a failed run */
+            coce_err rerr;
+            coce_err_clear(&rerr);
+            if (coce_report_write_html(r->report_dir, &rerr) != COCE_OK)
+                coce_log(COCE_LOG_WARN, "sim", "report_failed", "{s:s}",
+                         "why", rerr.msg);
+        }
     }
     if (rc == COCE_OK)
         coce_log(COCE_LOG_INFO, "sim", "done", "{s:f, s:I}", "pnl", r->pnl,
