@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #define HDR_A "symbol,timestamp,datetime,side,price,amount,btc_volume\n"
@@ -1086,6 +1087,213 @@ static void test_mmap_and_gzip_agree(void **state)
     coce_symbols_free(sy);
 }
 
+
+/* Internal switch of trades.c: scan lines with the portable (SWAR/byte)
+ * code even where SSE2 is compiled in. */
+void coce__trade_force_portable(int on);
+
+/* A file whose size is an exact multiple of the page size and whose last
+ * row has no final newline: the mapping ends where the last number ends, so
+ * any read past it faults (and ASan reports it). Both scanners. */
+static void test_page_multiple_no_final_newline(void **state)
+{
+    (void)state;
+    long page = sysconf(_SC_PAGESIZE);
+    assert_true(page >= 4096);
+    coce_symbols *sy = NULL;
+    assert_int_equal(coce_symbols_new(&sy), COCE_OK);
+    for (int pages = 1; pages <= 3; ++pages) {
+        size_t size = (size_t)page * (size_t)pages;
+        char *text = malloc(size + 1);
+        assert_non_null(text);
+        /* the price last, so the file ends on the digits of a number */
+        size_t k = (size_t)snprintf(text, size + 1, "%s",
+                                    "timestamp,side,qty,price\n");
+        size_t rows = 0;
+        while (size - k > 60) {
+            k += (size_t)snprintf(text + k, size + 1 - k, "%zu,buy,2,1.5\n",
+                                  1000 + rows);
+            ++rows;
+        }
+        /* last row: "5000,sell,3,000...02.25" up to the page end */
+        k += (size_t)snprintf(text + k, size + 1 - k, "%s", "5000,sell,3,");
+        size_t pad = size - k - strlen("2.25");
+        memset(text + k, '0', pad);
+        k += pad;
+        memcpy(text + k, "2.25", 4);
+        k += 4;
+        assert_int_equal(k, size);
+        text[k] = '\0';
+        char path[600];
+        tmp_path(path, sizeof path, "PAGE.csv");
+        write_bytes(path, text, size);
+        struct stat st;
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal((size_t)st.st_size, size);
+        for (int portable = 0; portable < 2; ++portable) {
+            coce__trade_force_portable(portable);
+            coce_trade *t = NULL;
+            size_t n = 0;
+            coce_err err;
+            coce_trade_reader_opts opts = {0, 1};
+            assert_int_equal(read_all(path, sy, &opts, 7, &t, &n, &err),
+                             COCE_EEOF);
+            assert_int_equal(n, rows + 1);
+            assert_int_equal(t[n - 1].time_ms, 5000);
+            assert_true(t[n - 1].price == 2.25);
+            assert_true(t[n - 1].qty == 3.0);
+            assert_int_equal(t[n - 1].side, COCE_SIDE_SELL);
+            assert_int_equal(t[0].time_ms, 1000);
+            free(t);
+        }
+        coce__trade_force_portable(0);
+        /* the same file ending in the middle of a row: an error, no read
+         * past the end */
+        memcpy(text + size - 4, ",,,,", 4);
+        write_bytes(path, text, size);
+        coce_trade *t = NULL;
+        size_t n = 0;
+        coce_err err;
+        assert_int_equal(read_all(path, sy, NULL, 64, &t, &n, &err),
+                         COCE_EPARSE);
+        assert_non_null(strstr(err.msg, "wrong number of columns"));
+        free(t);
+        free(text);
+    }
+    coce_symbols_free(sy);
+}
+
+/* Reads `path` with one scanner; the trades, the final status and message
+ * and the skipped count go to the out-parameters. */
+static int read_mode(const char *path, coce_symbols *sy, int portable,
+                     int skip, coce_trade **t, size_t *n, char *msg,
+                     size_t *skipped)
+{
+    coce__trade_force_portable(portable);
+    coce_trade_reader_opts opts = {skip, 1};
+    coce_err err;
+    memset(&err, 0, sizeof err);
+    int rc = read_all(path, sy, &opts, 5, t, n, &err);
+    (void)snprintf(msg, 512, "%s", rc == COCE_EEOF ? "" : err.msg);
+    *skipped = 0;
+    if (skip) {
+        coce_trade_reader *r = NULL;
+        coce_trade buf[64];
+        size_t got = 0;
+        assert_int_equal(coce_trade_reader_open(&r, path, sy, &opts, &err),
+                         COCE_OK);
+        while (coce_trade_reader_next(r, buf, 64, &got, &err) == COCE_OK)
+            ;
+        *skipped = coce_trade_reader_skipped(r);
+        coce_trade_reader_free(r);
+    }
+    coce__trade_force_portable(0);
+    return rc;
+}
+
+/* The SSE2 scanner and the portable one agree on every row of a file whose
+ * lines have every length from 1 to 300 bytes, commas at every offset of a
+ * 16- and 64-byte block, extra and missing columns, CRLF, blank lines and
+ * timestamps of 1 to 19 digits; plain and gzip, strict and skipping. */
+static void test_portable_scan_agrees(void **state)
+{
+    (void)state;
+    size_t cap = 400000;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    size_t k = (size_t)snprintf(text, cap, "%s", HDR_A);
+    for (int i = 0; i < 1200; ++i) {
+        int pad = i % 300; /* spreads the commas over block offsets */
+        int digits = 1 + i % 19;
+        char ts[32];
+        for (int d = 0; d < digits; ++d)
+            ts[d] = (char)('1' + (d + i) % 9);
+        ts[digits] = '\0';
+        if (i % 97 == 5) {
+            k += (size_t)snprintf(text + k, cap - k, "\r\n");
+            continue;
+        }
+        k += (size_t)snprintf(
+            text + k, cap - k, "%s,%s,%*s,%s,%d.%03de-%d,%d.5,%s%s",
+            i % 2 ? "ADX/BTC" : "BNT/ETH", ts, pad, "x",
+            i % 3 ? "buy" : "sell", 1 + i % 9, i % 1000, i % 12, 1 + i,
+            i % 11 == 0 ? "0.1,extra" : i % 13 == 0 ? "" : "0.1",
+            i % 2 ? "\r\n" : "\n");
+        assert_true(k < cap - 1000);
+    }
+    char plain[600], gz[600];
+    tmp_path(plain, sizeof plain, "MIX.csv");
+    tmp_path(gz, sizeof gz, "MIX.csv.gz");
+    assert_int_equal(coce_test_write_file(plain, text), 0);
+    write_gz(gz, text);
+    coce_symbols *sy = NULL;
+    assert_int_equal(coce_symbols_new(&sy), COCE_OK);
+    const char *files[2] = {plain, gz};
+    for (int f = 0; f < 2; ++f) {
+        for (int skip = 0; skip < 2; ++skip) {
+            coce_trade *a = NULL, *b = NULL;
+            size_t na = 0, nb = 0, sa = 0, sb = 0;
+            char ma[512], mb[512];
+            int ra = read_mode(files[f], sy, 0, skip, &a, &na, ma, &sa);
+            int rb = read_mode(files[f], sy, 1, skip, &b, &nb, mb, &sb);
+            assert_int_equal(ra, rb);
+            assert_string_equal(ma, mb);
+            assert_int_equal(na, nb);
+            assert_int_equal(sa, sb);
+            assert_int_equal(ra, skip ? COCE_EEOF : COCE_EPARSE);
+            if (skip ? na < 900 : na != 0)
+                fail_msg("file %d skip %d: %zu rows, %zu skipped, '%s'", f,
+                         skip, na, sa, ma);
+            for (size_t i = 0; i < na; ++i) {
+                assert_int_equal(a[i].time_ms, b[i].time_ms);
+                assert_memory_equal(&a[i].price, &b[i].price, sizeof(double));
+                assert_memory_equal(&a[i].qty, &b[i].qty, sizeof(double));
+                assert_int_equal(a[i].asset, b[i].asset);
+                assert_int_equal(a[i].side, b[i].side);
+            }
+            free(a);
+            free(b);
+        }
+    }
+    /* row 1 (i = 1): 2 digits "23"; strict mode stops at the first row
+     * with an extra column (i = 0: 11 divides 0) -> line 2 */
+    coce_trade *a = NULL;
+    size_t na = 0, sa = 0;
+    char ma[512];
+    assert_int_equal(read_mode(plain, sy, 1, 0, &a, &na, ma, &sa),
+                     COCE_EPARSE);
+    assert_non_null(strstr(ma, "MIX.csv:2: wrong number of columns "
+                               "(expected 7, got 8)"));
+    free(a);
+    /* every good row's time is what the general time parser reads */
+    assert_int_equal(read_mode(plain, sy, 0, 1, &a, &na, ma, &sa), COCE_EEOF);
+    size_t row = 0;
+    for (const char *line = strchr(text, '\n') + 1; *line != '\0';
+         line = strchr(line, '\n') + 1) {
+        const char *c1 = strchr(line, ',');
+        const char *nl = strchr(line, '\n');
+        int commas = 0;
+        for (const char *p = line; p < nl; ++p)
+            commas += *p == ',';
+        if (c1 == NULL || c1 > nl || commas != 6)
+            continue;
+        const char *c2 = strchr(c1 + 1, ',');
+        int64_t want = 0;
+        if (coce_trade_parse_time(c1 + 1, (size_t)(c2 - c1 - 1), &want) !=
+            COCE_OK) {
+            assert_int_equal(c2 - c1 - 1, 19); /* too long for int64 ms */
+            continue;
+        }
+        assert_true(row < na);
+        assert_int_equal(a[row].time_ms, want);
+        ++row;
+    }
+    assert_int_equal(row, na);
+    free(a);
+    free(text);
+    coce_symbols_free(sy);
+}
+
 int main(void)
 {
     coce_log_set_stderr_level(COCE_LOG_OFF);
@@ -1110,6 +1318,10 @@ int main(void)
         cmocka_unit_test(test_real_pump_file),
         cmocka_unit_test(test_parse_double_matches_strtod),
         cmocka_unit_test_setup_teardown(test_mmap_and_gzip_agree, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_page_multiple_no_final_newline,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_portable_scan_agrees, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
