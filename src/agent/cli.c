@@ -10,6 +10,7 @@
 #include "utils/env.h"
 #include "utils/error.h"
 #include "utils/log.h"
+#include "utils/notify.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -356,7 +357,15 @@ int coce_cli_main(int argc, char **argv)
                         "recorded feed with persistent state\n");
         return EXIT_UNAVAILABLE;
     }
+    /* Slack / Sentry when their secrets are set (a queue drained by a
+     * worker thread; see utils/notify.h). */
+    coce_notify_opts nopts;
+    coce_notify_opts_from_config(&nopts, &cfg, &secrets);
+    coce_notifier *notifier = NULL;
+    rc = coce_notify_new(&nopts, &notifier, &err);
     coce_secrets_wipe(&secrets);
+    if (rc != COCE_OK)
+        return report(rc, &err);
 
     coce_sim_args args;
     memset(&args, 0, sizeof args);
@@ -365,6 +374,7 @@ int coce_cli_main(int argc, char **argv)
     args.out_dir = out_dir;
     args.convex_sleeve = sleeve != NULL;
     args.paper = paper;
+    args.notifier = notifier;
     coce_sim_result result;
     install_stop_handlers();
     rc = coce_sim_run(&args, &result, &err);
@@ -372,6 +382,7 @@ int coce_cli_main(int argc, char **argv)
     signal(SIGINT, SIG_DFL);
     if (rc == COCE_OK)
         coce_sim_print_summary(&result, stdout);
+    coce_notify_free(notifier); /* bounded drain of what is queued */
     coce_log_close();
     return report(rc, &err);
 }

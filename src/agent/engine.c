@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,6 +400,25 @@ static int apply_fills(coce_engine *e, const coce_fill *fills, size_t n,
     return COCE_OK;
 }
 
+/* A Slack line (and, for warnings, a Sentry event), formatted here; queued,
+ * never waited on. */
+static void notify(coce_engine *e, int sentry, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void notify(coce_engine *e, int sentry, const char *fmt, ...)
+{
+    if (e->o.notifier == NULL)
+        return;
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    (void)vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    (void)coce_notify_slack(e->o.notifier, text);
+    if (sentry)
+        (void)coce_notify_sentry_event(e->o.notifier, COCE_NOTIFY_WARNING,
+                                       text, "engine");
+}
+
 static int journal_event(coce_engine *e, coce_journal_kind kind,
                          const char *client_id, int64_t now, const char *note,
                          coce_err *err)
@@ -505,6 +525,12 @@ static int place(coce_engine *e, coce_asset_id asset, int8_t side, double qty,
              "client_id", in.client_id, "asset", sym(e, asset), "side",
              side > 0 ? "buy" : "sell", "qty", qty, "reason",
              coce_order_reason_name(reason));
+    double notional = qty * e->a[asset].last_price;
+    if (notional >= e->cfg->notify.slack_min_trade_notional)
+        notify(e, 0, "COCE %s %s %.8g %s (%.6g %s notional), reason %s",
+               in.client_id, side > 0 ? "buys" : "sells", qty, sym(e, asset),
+               notional, e->cfg->run.base_currency,
+               coce_order_reason_name(reason));
     return apply_fills(e, fills, n_fills, err);
 }
 
@@ -1029,6 +1055,10 @@ static int day_close(coce_engine *e, int64_t now, coce_err *err)
                  "drawdown", e->dd.drawdown);
         (void)coce_book_halt(e->book, "drawdown hard limit", now, NAN, NAN,
                              e->dd.drawdown);
+        notify(e, 1,
+               "COCE halted: drawdown hard limit (%.2f %% from the peak %.6g); "
+               "positions flattened",
+               100.0 * e->dd.drawdown, e->dd.peak);
         ++e->stats.halts;
         rc = cancel_entries(e, now, err);
         if (rc == COCE_OK)
@@ -1085,6 +1115,10 @@ static int day_close(coce_engine *e, int64_t now, coce_err *err)
                             e->o.meta_events_path);
     (void)coce_book_halt(e->book, v.reason, now, v.sharpe, v.hit_rate,
                          e->dd.drawdown);
+    notify(e, 1,
+           "COCE halted by the meta kill-switch: %s (7-day Sharpe %.3f, hit "
+           "rate %.3f over %zu trades); `coce reset-kill-switch` lifts it",
+           v.reason, v.sharpe, v.hit_rate, v.trades);
     ++e->stats.halts;
     coce_log(COCE_LOG_WARN, "killswitch", "halt", "{s:s, s:f, s:f, s:I}",
              "reason", v.reason, "sharpe_7d", v.sharpe, "hit_rate_7d",
@@ -1320,6 +1354,13 @@ static int try_entry(coce_engine *e, coce_asset_id asset, double score,
              allowed, "scale_drawdown", gd.scale_drawdown, "scale_var",
              gd.scale_var, "scale_corr", gd.scale_corr, "adv_cut",
              gd.adv_cut != 0, "binding_rule", gd.binding_rule);
+    if (allowed < requested * (1.0 - 1e-9))
+        notify(e, 0,
+               "COCE guardrail cut on %s: %.6g -> %.6g (binding: %s; scales "
+               "drawdown %.3f, VaR %.3f, corr %.3f%s)",
+               sym(e, asset), requested, allowed, gd.binding_rule,
+               gd.scale_drawdown, gd.scale_var, gd.scale_corr,
+               gd.adv_cut ? ", ADV cap" : "");
     if (!(allowed > 0) || !(s->last_price > 0)) {
         (void)snprintf(alert->note, sizeof alert->note, "cut to zero by %s",
                        gd.binding_rule);

@@ -18,6 +18,7 @@
 #include "state/book.h"
 #include "state/journal.h"
 #include "utils/config.h"
+#include "utils/notify.h"
 #include "utils/error.h"
 #include "utils/symbols.h"
 #include "utils/types.h"
@@ -82,6 +83,10 @@ typedef struct coce_engine_opts {
     /* Close every position at the end of a run (a back-test does; paper
      * and live runs keep them across restarts). */
     int flatten_at_end;
+    /* Slack / Sentry (may be NULL): orders above
+     * notify.slack_min_trade_notional, guardrail cuts, halts. Queued off the
+     * trading path; a dead endpoint never slows the loop. */
+    coce_notifier *notifier;
 } coce_engine_opts;
 
 typedef struct coce_engine coce_engine;

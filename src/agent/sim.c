@@ -2,6 +2,7 @@
 
 #include "agent/engine.h"
 #include "agent/report.h"
+#include "options/sleeve.h"
 #include "alpha/pump_model.h"
 #include "data_ingest/events.h"
 #include "data_ingest/replay.h"
@@ -13,6 +14,7 @@
 #include "state/state_file.h"
 #include "utils/fsutil.h"
 #include "utils/log.h"
+#include "utils/notify.h"
 #include "utils/progress.h"
 #include "utils/symbols.h"
 
@@ -377,6 +379,17 @@ static int write_summary(const char *dir, const coce_sim_result *r,
     json_object_set_new(j, "halts", json_integer((json_int_t)r->halts));
     json_object_set_new(j, "halted", json_boolean(r->halted));
     json_object_set_new(j, "interrupted", json_boolean(r->interrupted));
+    if (r->sleeve) {
+        json_t *sl = json_object();
+        json_object_set_new(sl, "buys", json_integer((json_int_t)r->sleeve_buys));
+        json_object_set_new(sl, "premium_and_fees_usd",
+                            num(r->sleeve_premium_usd));
+        json_object_set_new(sl, "pnl_usd", num(r->sleeve_pnl_usd));
+        json_object_set_new(sl, "pnl_base", num(r->sleeve_pnl_base));
+        json_object_set_new(sl, "pnl_base_on_worst_spot_days",
+                            num(r->sleeve_worst_days_base));
+        json_object_set_new(j, "sleeve", sl);
+    }
     json_object_set_new(j, "halt_reason", json_string(r->halt_reason));
     json_t *cuts = json_object();
     json_object_set_new(cuts, "drawdown", json_integer((json_int_t)r->cuts_drawdown));
@@ -706,6 +719,7 @@ static int setup(const coce_sim_args *args, coce_sim_result *r, sim_ctx *c,
         c->resume = NULL; /* the engine owns it now */
     }
     eo.journal = c->journal;
+    eo.notifier = args->notifier;
     eo.on_day_close = snapshot;
     eo.ctx = c;
     eo.flatten_at_end = !c->paper_mode;
@@ -729,15 +743,232 @@ static int setup(const coce_sim_args *args, coce_sim_result *r, sim_ctx *c,
     return rc;
 }
 
+/* ---- the convexity sleeve -------------------------------------------------- */
+
+/* Reads `time_ms,price` (the generated market's btc_usd.csv / eth_usd.csv). */
+static int load_usd_series(const char *path, int64_t **t, double **px,
+                           size_t *n, coce_err *err)
+{
+    char *text = NULL;
+    int rc = coce_fs_read_all(path, &text, NULL, err);
+    if (rc != COCE_OK)
+        return rc;
+    size_t cap = 1024, k = 0, line = 0;
+    *t = calloc(cap, sizeof **t);
+    *px = calloc(cap, sizeof **px);
+    char *save = NULL;
+    for (char *l = strtok_r(text, "\n", &save); l != NULL && rc == COCE_OK;
+         l = strtok_r(NULL, "\n", &save)) {
+        if (++line == 1)
+            continue; /* header */
+        if (k == cap) {
+            cap *= 2;
+            int64_t *nt = realloc(*t, cap * sizeof *nt);
+            double *np = realloc(*px, cap * sizeof *np);
+            if (nt != NULL)
+                *t = nt;
+            if (np != NULL)
+                *px = np;
+            if (nt == NULL || np == NULL)
+                rc = coce_err_set(err, COCE_ENOMEM, "%s: out of memory", path);
+        }
+        if (rc != COCE_OK)
+            break;
+        if (*t == NULL || *px == NULL) {
+            rc = coce_err_set(err, COCE_ENOMEM, "%s: out of memory", path);
+            break;
+        }
+        char *end = NULL;
+        long long ms = strtoll(l, &end, 10);
+        double p = end != NULL && *end == ',' ? strtod(end + 1, &end) : NAN;
+        if (end == NULL || (*end != '\0' && *end != '\r') || !(p > 0)) {
+            rc = coce_err_set(err, COCE_EPARSE,
+                              "%s:%zu: expected time_ms,price (price > 0)",
+                              path, line);
+            break;
+        }
+        (*t)[k] = ms;
+        (*px)[k++] = p;
+    }
+    free(text);
+    *n = k;
+    if (rc != COCE_OK) {
+        free(*t);
+        free(*px);
+        *t = NULL;
+        *px = NULL;
+    }
+    return rc;
+}
+
+/* Spot value (USD) at time t: the last sample at or before t. */
+static double usd_at(const int64_t *t, const double *px, size_t n, int64_t at)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t[mid] <= at)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo > 0 ? px[lo - 1] : px[0];
+}
+
+/* Back-tests the sleeve over the market's BTC/USD and ETH/USD series with a
+ * budget set by the book's initial equity, and measures what it earned on
+ * the spot book's worst days. Writes sleeve.json. */
+static int run_sleeve(const coce_config *cfg, const coce_book *b,
+                      coce_sim_result *r, coce_err *err)
+{
+    const char *names[2] = {"BTC", "ETH"};
+    const char *files[2] = {"btc_usd.csv", "eth_usd.csv"};
+    int64_t *bt = NULL;
+    double *bpx = NULL;
+    size_t bn = 0;
+    char path[1200];
+    (void)snprintf(path, sizeof path, "%s/btc_usd.csv", r->market);
+    int rc = load_usd_series(path, &bt, &bpx, &bn, err);
+    if (rc == COCE_ENOTFOUND)
+        return coce_err_set(err, COCE_ENOTFOUND,
+                            "--sleeve convex needs btc_usd.csv (and "
+                            "eth_usd.csv) beside the trade files in %s, as "
+                            "`coce synth` writes them",
+                            r->market);
+    if (rc == COCE_OK && bn == 0)
+        rc = coce_err_set(err, COCE_EDATA, "%s: no prices", path);
+    if (rc != COCE_OK) {
+        free(bt);
+        free(bpx);
+        return rc;
+    }
+    /* the spot book's worst days */
+    enum { WORST = 3 };
+    int64_t worst_t[WORST] = {0};
+    double worst_r[WORST] = {0};
+    size_t n_worst = 0;
+    for (size_t i = 1; i < b->n_equity; ++i) {
+        double ret = b->equity[i].equity / b->equity[i - 1].equity - 1.0;
+        size_t pos = n_worst < WORST ? n_worst++ : WORST;
+        if (pos == WORST && ret >= worst_r[WORST - 1])
+            continue;
+        if (pos == WORST)
+            pos = WORST - 1;
+        while (pos > 0 && worst_r[pos - 1] > ret) {
+            worst_r[pos] = worst_r[pos - 1];
+            worst_t[pos] = worst_t[pos - 1];
+            --pos;
+        }
+        worst_r[pos] = ret;
+        worst_t[pos] = b->equity[i].time_ms;
+    }
+    double equity_usd = cfg->strategy.initial_capital * bpx[0];
+    json_t *j = json_object();
+    json_t *legs = json_array();
+    double worst_sleeve_usd[WORST] = {0};
+    for (int u = 0; u < 2 && rc == COCE_OK; ++u) {
+        if (strstr(cfg->options.underlyings, names[u]) == NULL)
+            continue;
+        int64_t *t = NULL;
+        double *px = NULL;
+        size_t n = 0;
+        (void)snprintf(path, sizeof path, "%s/%s", r->market, files[u]);
+        rc = load_usd_series(path, &t, &px, &n, err);
+        if (rc != COCE_OK)
+            break;
+        coce_sleeve_cfg sc;
+        coce_sleeve_cfg_default(&sc);
+        rc = coce_sleeve_rules_from_config(cfg, &sc.rules, err);
+        sc.vol_window_days = (double)cfg->options.vol_window_days;
+        sc.min_trade_amount = u == 0 ? 0.1 : 1.0; /* Deribit lots */
+        coce_sleeve_result res;
+        memset(&res, 0, sizeof res);
+        res.step_pnl_usd = calloc(n > 0 ? n : 1, sizeof *res.step_pnl_usd);
+        if (rc == COCE_OK && res.step_pnl_usd == NULL)
+            rc = coce_err_set(err, COCE_ENOMEM, "sleeve: out of memory");
+        if (rc == COCE_OK)
+            rc = coce_sleeve_run(&sc, t, px, n, equity_usd, &res, err);
+        if (rc == COCE_OK) {
+            /* PnL of the sleeve within each of the spot book's worst days
+             * (the day that ends at the daily close) */
+            for (size_t w = 0; w < n_worst; ++w)
+                for (size_t i = 0; i < n; ++i)
+                    if (t[i] > worst_t[w] - DAY_MS && t[i] <= worst_t[w])
+                        worst_sleeve_usd[w] += res.step_pnl_usd[i];
+            json_t *leg = json_object();
+            json_object_set_new(leg, "underlying", json_string(names[u]));
+            json_object_set_new(leg, "premium_usd", num(res.premium_usd));
+            json_object_set_new(leg, "fees_usd", num(res.fees_usd));
+            json_object_set_new(leg, "proceeds_usd", num(res.proceeds_usd));
+            json_object_set_new(leg, "final_value_usd",
+                                num(res.final_value_usd));
+            json_object_set_new(leg, "pnl_usd", num(res.pnl_usd));
+            json_object_set_new(leg, "pnl_coin", num(res.pnl_coin));
+            json_object_set_new(leg, "budget_usd_per_period",
+                                num(res.budget_usd));
+            json_object_set_new(leg, "max_period_spend_usd",
+                                num(res.max_period_spend_usd));
+            json_object_set_new(leg, "buys", json_integer((json_int_t)res.n_buys));
+            json_object_set_new(leg, "rolls",
+                                json_integer((json_int_t)res.n_rolls));
+            json_object_set_new(leg, "settled_itm",
+                                json_integer((json_int_t)res.n_settled_itm));
+            json_object_set_new(leg, "settled_otm",
+                                json_integer((json_int_t)res.n_settled_otm));
+            json_array_append_new(legs, leg);
+            r->sleeve_premium_usd += res.premium_usd + res.fees_usd;
+            r->sleeve_pnl_usd += res.pnl_usd;
+            r->sleeve_buys += res.n_buys;
+            coce_log(COCE_LOG_INFO, "options", "sleeve",
+                     "{s:s, s:f, s:f, s:I}", "underlying", names[u],
+                     "premium_usd", res.premium_usd, "pnl_usd", res.pnl_usd,
+                     "buys", (json_int_t)res.n_buys);
+        }
+        free(res.step_pnl_usd);
+        free(t);
+        free(px);
+    }
+    double last_btc = bpx[bn - 1];
+    r->sleeve_pnl_base = r->sleeve_pnl_usd / last_btc;
+    json_t *worst = json_array();
+    for (size_t w = 0; w < n_worst; ++w) {
+        json_t *o = json_object();
+        json_object_set_new(o, "day_end_ms", json_integer(worst_t[w]));
+        json_object_set_new(o, "spot_return", num(worst_r[w]));
+        double btc = usd_at(bt, bpx, bn, worst_t[w]);
+        double sleeve_base = worst_sleeve_usd[w] / btc;
+        json_object_set_new(o, "sleeve_pnl_usd", num(worst_sleeve_usd[w]));
+        json_object_set_new(o, "sleeve_pnl_base", num(sleeve_base));
+        json_array_append_new(worst, o);
+        r->sleeve_worst_days_base += sleeve_base;
+    }
+    r->sleeve_worst_days = n_worst;
+    json_object_set_new(j, "equity_usd_for_budget", num(equity_usd));
+    json_object_set_new(j, "legs", legs);
+    json_object_set_new(j, "pnl_usd", num(r->sleeve_pnl_usd));
+    json_object_set_new(j, "pnl_base", num(r->sleeve_pnl_base));
+    json_object_set_new(j, "premium_and_fees_usd", num(r->sleeve_premium_usd));
+    json_object_set_new(j, "spot_worst_days", worst);
+    char *text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+    json_decref(j);
+    if (rc == COCE_OK && text == NULL)
+        rc = coce_err_set(err, COCE_ENOMEM, "sleeve: out of memory");
+    if (rc == COCE_OK) {
+        (void)snprintf(path, sizeof path, "%s/sleeve.json", r->report_dir);
+        rc = coce_fs_write_atomic(path, text, strlen(text), err);
+    }
+    free(text);
+    free(bt);
+    free(bpx);
+    r->sleeve = rc == COCE_OK;
+    return rc;
+}
+
 int coce_sim_run(const coce_sim_args *args, coce_sim_result *r, coce_err *err)
 {
     memset(r, 0, sizeof *r);
     if (args == NULL || args->cfg == NULL)
         return coce_err_set(err, COCE_EINVAL, "sim: bad arguments");
-    if (args->convex_sleeve)
-        return coce_err_set(err, COCE_ENOTSUP,
-                            "--sleeve convex is not available yet: the options "
-                            "sleeve (src/options/) is not built");
     const coce_config *cfg = args->cfg;
     stop_requested = 0;
     int rc = make_report_dir(args, r, err);
@@ -844,6 +1075,8 @@ int coce_sim_run(const coce_sim_args *args, coce_sim_result *r, coce_err *err)
         if (rc == COCE_OK)
             rc = write_manifest(r->report_dir, args, r, c.paths, c.n_paths,
                                 err);
+        if (rc == COCE_OK && args->convex_sleeve)
+            rc = run_sleeve(cfg, b, r, err);
         if (rc == COCE_OK)
             rc = write_summary(r->report_dir, r, err);
         if (rc == COCE_OK) {
@@ -859,9 +1092,18 @@ int coce_sim_run(const coce_sim_args *args, coce_sim_result *r, coce_err *err)
     if (rc == COCE_OK)
         coce_log(COCE_LOG_INFO, "sim", "done", "{s:f, s:I}", "pnl", r->pnl,
                  "fills", (json_int_t)r->fills);
-    else
-        coce_log(COCE_LOG_ERROR, "sim", "failed", "{s:s}", "error",
-                 err != NULL ? err->msg : coce_strerror(rc));
+    else {
+        const char *why = err != NULL ? err->msg : coce_strerror(rc);
+        coce_log(COCE_LOG_ERROR, "sim", "failed", "{s:s}", "error", why);
+        if (args->notifier != NULL) {
+            char text[700];
+            (void)snprintf(text, sizeof text, "COCE run %s failed: %s",
+                           r->run_id, why);
+            (void)coce_notify_slack(args->notifier, text);
+            (void)coce_notify_sentry_event(args->notifier, COCE_NOTIFY_ERROR,
+                                           text, "sim");
+        }
+    }
     ctx_free(&c);
     return rc;
 }
@@ -893,6 +1135,14 @@ void coce_sim_print_summary(const coce_sim_result *r, FILE *out)
     if (r->halted)
         fprintf(out, "  halted       %s (coce reset-kill-switch lifts it)\n",
                 r->halt_reason);
+    if (r->sleeve)
+        fprintf(out,
+                "  sleeve       convex: %zu options bought, premium+fees "
+                "%.0f USD, PnL %.0f USD (%.6g base); on the spot book's %zu "
+                "worst days it earned %.6g base\n",
+                r->sleeve_buys, r->sleeve_premium_usd, r->sleeve_pnl_usd,
+                r->sleeve_pnl_base, r->sleeve_worst_days,
+                r->sleeve_worst_days_base);
     if (r->interrupted)
         fprintf(out, "  interrupted  by a signal: the run stopped early, "
                      "positions closed at the last prices\n");

@@ -23,6 +23,8 @@ typedef struct coce_sim_args {
      * run.data_dir (locked), the run resumes from state.json after the
      * last processed trade, and positions are kept at the end. */
     int paper;
+    /* Slack / Sentry notifier (may be NULL); failures are reported too. */
+    struct coce_notifier *notifier;
 } coce_sim_args;
 
 typedef struct coce_sim_result {
@@ -40,6 +42,11 @@ typedef struct coce_sim_result {
     int halted;
     int interrupted;
     char halt_reason[128];
+    /* --sleeve convex */
+    int sleeve;
+    size_t sleeve_buys, sleeve_worst_days;
+    double sleeve_premium_usd, sleeve_pnl_usd, sleeve_pnl_base;
+    double sleeve_worst_days_base;
 } coce_sim_result;
 
 int coce_sim_run(const coce_sim_args *args, coce_sim_result *out,

@@ -49,6 +49,10 @@ int coce_sleeve_rules_from_config(const coce_config *cfg, coce_sleeve_rules *r,
     r->max_spread = cfg->options.max_spread;
     r->budget_share = cfg->options.budget_share;
     r->roll_days = (double)cfg->options.roll_days;
+    r->budget_period_days = cfg->options.budget_period_days;
+    r->rank = strcmp(cfg->options.rank, "vega_cost") == 0
+                  ? COCE_SLEEVE_RANK_VEGA_COST
+                  : COCE_SLEEVE_RANK_DELTA_MID;
     if (!(r->delta_min >= 0.0 && r->delta_min <= r->delta_max &&
           r->delta_max <= 1.0))
         return coce_err_set(err, COCE_ECONFIG,

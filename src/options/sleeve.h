@@ -42,8 +42,8 @@ typedef struct coce_sleeve_rules {
  * spread 0.5, budget 1 % per 30 days, roll 3 days, rank DELTA_MID). */
 void coce_sleeve_rules_default(coce_sleeve_rules *r);
 
-/* From the options.* configuration keys (kind call|put|both). The budget
- * period and the rank are not configuration keys yet: 30 days, DELTA_MID.
+/* From the options.* configuration keys (kind call|put|both, delta and
+ * days bands, open interest, spread, budget share and period, roll, rank).
  * COCE_ECONFIG with "options.kind: ..." for a bad value. */
 int coce_sleeve_rules_from_config(const coce_config *cfg, coce_sleeve_rules *r,
                                   coce_err *err);

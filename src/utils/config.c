@@ -152,6 +152,9 @@ static const key_spec schema[] = {
     D("options.max_spread", options.max_spread, 0, 10, "0.5"),
     D("options.budget_share", options.budget_share, 0, 1, "0.01"),
     I("options.roll_days", options.roll_days, 0, 3650, "3"),
+    D("options.budget_period_days", options.budget_period_days, 1, 365, "7"),
+    E("options.rank", options.rank, "delta_mid", "delta_mid|vega_cost"),
+    I("options.vol_window_days", options.vol_window_days, 2, 365, "7"),
 
     D("notify.slack_min_trade_notional", notify.slack_min_trade_notional, 0,
       BIG, "0.1"),

@@ -142,6 +142,9 @@ typedef struct coce_config {
         double max_spread;
         double budget_share;
         int64_t roll_days;
+        double budget_period_days;
+        char rank[COCE_CFG_ITEM_MAX];
+        int64_t vol_window_days;
     } options;
     struct {
         double slack_min_trade_notional;

@@ -128,10 +128,18 @@ static void test_synth_and_small_sim(void **state)
     assert_int_equal(RUN("--mode", "sim", "--config", cfg, "--data", mkt,
                          "--out", out),
                      1);
-    /* the convexity sleeve is not available yet */
+    /* the convexity sleeve back-tests on the market's BTC/USD and ETH/USD
+     * series and reports its figures */
+    char out2[512];
+    snprintf(out2, sizeof out2, "%s/report-sleeve", tmp);
     assert_int_equal(RUN("--mode", "sim", "--sleeve", "convex", "--config", cfg,
-                         "--data", mkt, "--out", tmp),
-                     4);
+                         "--data", mkt, "--out", out2),
+                     0);
+    snprintf(path, sizeof path, "%s/sleeve.json", out2);
+    text = coce_test_read_file(path, NULL);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\"spot_worst_days\""));
+    free(text);
     /* an empty data directory is bad input */
     char empty[512];
     snprintf(empty, sizeof empty, "%s/empty", tmp);
