@@ -21,6 +21,15 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+/* AVX2 is not in the x86-64 baseline: its kernel is compiled for it alone
+ * (target attribute) and chosen at run time. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define TRADES_AVX2 1
+#define TARGET_AVX2 __attribute__((target("avx2,bmi,popcnt")))
+#else
+#define TRADES_AVX2 0
+#endif
 
 /* Longest line accepted; a real row is under 100 bytes. */
 #define LINE_BUF_CAP (256u * 1024u)
@@ -28,8 +37,19 @@
 #define COL_NAME_MAX 32
 /* Largest file whose mapping is pre-faulted (MAP_POPULATE). */
 #define POPULATE_MAX ((size_t)1 << 30)
+/* Bytes indexed at once: positions fit in 16 bits (0xFFFF is the sentinel)
+ * and the block stays in L1/L2 between the index and the parse pass. */
+#define BLOCK ((size_t)16 * 1024)
+/* Entries of each position array: one per byte at most, the sentinels
+ * after the last comma, and the slots the flatteners write past the count. */
+#define IDX_CAP (BLOCK + MAX_COLS + 64)
+#define IDX_END 0xFFFFu
 
 enum { COL_NONE = -1 };
+/* Kernels of the block indexer and number parser (see "structural
+ * index"); K_AUTO = the best the CPU has. Tests force one. */
+enum { K_AUTO = 0, K_PORTABLE = 1, K_SSE2 = 2, K_AVX2 = 3 };
+static int g_force_kernel;
 
 /* Two sources behind one line interface: a plain file is mapped whole and
  * parsed where it lies (no copy, no write); a gzip file streams through
@@ -46,6 +66,14 @@ struct coce_trade_reader {
     size_t pos, end;
     int eof;
     int portable; /* scan lines without SSE2 (tests) */
+    int kernel;   /* K_PORTABLE, K_SSE2 or K_AVX2, fixed at open */
+    /* Structural index of the current block (see index_block): the offsets
+     * from blk of its commas (IDX_END after the last) and newlines. */
+    uint16_t *idx_comma, *idx_nl;
+    const char *blk;
+    size_t blk_avail; /* bytes readable from blk (mapping or filled buffer) */
+    size_t blk_rows, blk_next, blk_comma;
+    size_t blk_start; /* offset of the next row */
     size_t line; /* number of the line most recently taken (header = 1) */
     int n_cols;
     int c_sym, c_time, c_price, c_qty, c_side;
@@ -54,6 +82,7 @@ struct coce_trade_reader {
     int have_symbol;
     coce_asset_id file_asset;
     char last_pair[COCE_SYMBOL_MAX + 1]; /* cache: symbol column rarely changes */
+    char last_pad[16]; /* its first 16 bytes, zero-padded (fast_row) */
     size_t last_pair_len;
     coce_asset_id last_asset;
     int have_last;
@@ -327,8 +356,10 @@ static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,
 
 #if defined(__GNUC__)
 #define NOINLINE __attribute__((noinline))
+#define ALWAYS_INLINE inline __attribute__((always_inline))
 #else
 #define NOINLINE
+#define ALWAYS_INLINE inline
 #endif
 
 /* Significand of more than 19 digits: leading zeros are skipped, and past
@@ -457,6 +488,150 @@ static inline int fast_double(const char *s, size_t len, double *out,
     return 1;
 }
 
+#if defined(__SSE2__) && TRADES_SWAR && defined(__SIZEOF_INT128__)
+#define TRADES_NUM16 1
+typedef unsigned __int128 u128;
+
+/* The bytes below byte k (0..16) of a 128-bit word. */
+static inline u128 low_bytes(unsigned k)
+{
+    return k == 0 ? 0 : ~(u128)0 >> (8 * (16 - k));
+}
+
+/* The usual price or amount (1.348e-05, 81.0, 0.00020814, 3000) with no
+ * loop and one branch: the n <= 16 bytes at s (16 bytes must be readable)
+ * are classified at once with SSE2 compares; the text must be
+ * digits[.digits][(e|E)[+-]d[d]] with at least one significand digit. The
+ * significand's digits, the point squeezed out, are right-aligned in a
+ * 128-bit word and converted 8 at a time (Lemire 2021, as above); the value
+ * is then Clinger's exact fast path (as in fast_double: w <= 2^53,
+ * |e10| <= 22, one correctly rounded multiply or divide), so the result is
+ * bit for bit strtod's. 0 = not of this form (or out of the fast range):
+ * the caller takes the general path, which decides. The sign is never
+ * negative here; *sign is 0 for a zero value. */
+/* The shape of the n <= 16 bytes at s (16 readable): see num16. */
+typedef struct num_shape {
+    unsigned epos; /* position of the 'e' (n if none) */
+    unsigned p;    /* position of the point (epos if none) */
+    unsigned nd;   /* significand digits */
+    int e10;       /* decimal exponent of the significand's last digit */
+    int ok;
+} num_shape;
+
+static ALWAYS_INLINE num_shape num_classify(const char *s, size_t n,
+                                            __m128i v)
+{
+    const unsigned lim = 1u << n;
+    const unsigned all = lim - 1u;
+    const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+    unsigned md = (unsigned)_mm_movemask_epi8(
+        _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d));
+    unsigned mdot =
+        (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
+    unsigned me = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                      _mm_or_si128(v, _mm_set1_epi8(0x20)),
+                      _mm_set1_epi8('e'))) &
+                  all;
+    unsigned mminus =
+        (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')));
+    unsigned msign =
+        mminus |
+        (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')));
+    num_shape h;
+    h.epos = (unsigned)__builtin_ctz(me | lim);
+    unsigned mant = (1u << h.epos) - 1u;
+    unsigned dots = mdot & mant;
+    unsigned has_e = h.epos < n;
+    unsigned sg = (msign >> (h.epos + 1)) & has_e & (h.epos + 1 < n);
+    unsigned x0 = h.epos + 1 + sg; /* first exponent digit */
+    unsigned xd = all & ~((1u << x0) - 1u);
+    int ed = has_e ? (int)n - (int)x0 : 0;
+    h.p = (unsigned)__builtin_ctz(dots | (1u << h.epos));
+    h.nd = h.epos - (dots != 0);
+    h.ok = ((md | mdot) & mant) == mant && (dots & (dots - 1u)) == 0 &&
+           (md & xd) == xd && h.nd >= 1 && (!has_e || (ed >= 1 && ed <= 2));
+    int ev = 0;
+    if (has_e) {
+        int last = s[(n - 1) & 15] - '0';
+        ev = ed == 2 ? (s[(n - 2) & 15] - '0') * 10 + last : last;
+        if ((mminus >> (h.epos + 1)) & sg)
+            ev = -ev;
+    }
+    h.e10 = ev - (int)(h.epos - h.p - (dots != 0));
+    return h;
+}
+
+/* Clinger's fast path on the significand w and exponent of h. */
+static ALWAYS_INLINE int num_finish(num_shape h, uint64_t w, double *out,
+                                    int *sign)
+{
+    if (!h.ok || w > TWO_53 || h.e10 < -22 || h.e10 > 22)
+        return 0;
+    double dw = (double)w;
+    *out = h.e10 < 0 ? dw / POW10[-h.e10] : dw * POW10[h.e10];
+    *sign = w != 0;
+    return 1;
+}
+
+/* The usual price or amount (1.348e-05, 81.0, 0.00020814, 3000) with no
+ * loop and one branch: the n <= 16 bytes at s (16 bytes must be readable)
+ * are classified at once with SSE2 compares; the text must be
+ * digits[.digits][(e|E)[+-]d[d]] with at least one significand digit. The
+ * significand's digits, the point squeezed out, are right-aligned in a
+ * 128-bit word and converted 8 at a time (Lemire 2021, as above); the value
+ * is then Clinger's exact fast path (as in fast_double: w <= 2^53,
+ * |e10| <= 22, one correctly rounded multiply or divide), so the result is
+ * bit for bit strtod's. 0 = not of this form (or out of the fast range):
+ * the caller takes the general path, which decides. The sign is never
+ * negative here; *sign is 0 for a zero value. */
+static ALWAYS_INLINE int num16(const char *s, size_t n, double *out, int *sign)
+{
+    const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+    num_shape h = num_classify(s, n, v);
+    const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+    uint64_t dlo = (uint64_t)_mm_cvtsi128_si64(d);
+    uint64_t dhi = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(d, d));
+    u128 x = (((u128)dhi << 64) | dlo) & low_bytes(h.epos);
+    /* squeeze out the point (p == epos: no point, nothing moves) */
+    x = (x & low_bytes(h.p)) | ((x >> 8) & ~low_bytes(h.p));
+    x <<= 8 * ((16 - h.nd) & 15);
+    uint64_t w = swar_value8((uint64_t)x) * 100000000u +
+                 swar_value8((uint64_t)(x >> 64));
+    return num_finish(h, w, out, sign);
+}
+
+#if TRADES_AVX2
+/* num16 on CPUs with AVX2 (so SSSE3 and SSE4.1): one byte shuffle squeezes
+ * out the point and right-aligns the digits, and three multiply-adds make
+ * two 8-digit values (Lemire 2021, sec. 7, SIMD parse of 16 digits;
+ * W. Mula, "SIMD-ized faster parse of integers", 2014). Same contract. */
+static inline TARGET_AVX2 int num16_avx2(const char *s, size_t n,
+                                         double *out, int *sign)
+{
+    const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+    num_shape h = num_classify(s, n, v);
+    const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+    /* output byte j <- digit k = j - (16 - nd), which sits at byte k, or
+     * k + 1 past the point; k < 0 has its high bit set: a zero */
+    const __m128i iota =
+        _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    __m128i k = _mm_sub_epi8(iota, _mm_set1_epi8((char)(16 - h.nd)));
+    __m128i past = _mm_cmpgt_epi8(k, _mm_set1_epi8((char)((int)h.p - 1)));
+    __m128i x = _mm_shuffle_epi8(d, _mm_sub_epi8(k, past));
+    __m128i t = _mm_maddubs_epi16(
+        x, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10,
+                         1));
+    t = _mm_madd_epi16(t, _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
+    t = _mm_packus_epi32(t, t);
+    t = _mm_madd_epi16(t,
+                       _mm_setr_epi16(10000, 1, 10000, 1, 10000, 1, 10000, 1));
+    uint64_t w = (uint64_t)(uint32_t)_mm_cvtsi128_si32(t) * 100000000u +
+                 (uint32_t)_mm_extract_epi32(t, 1);
+    return num_finish(h, w, out, sign);
+}
+#endif
+#endif
+
 /* The rest through strtod on a NUL-terminated copy; kept out of line so the
  * fast path needs no stack copy. */
 static NOINLINE int slow_double(const char *s, size_t len, double *out)
@@ -486,6 +661,17 @@ int coce__parse_double(const char *s, size_t len, double *out)
     if (s == NULL || out == NULL || len == 0)
         return 0;
     int sign = 0;
+#if TRADES_NUM16
+    /* the reader's fast number path, on a padded copy (fuzzed against
+     * strtod through here) */
+    if (len <= 16 && g_force_kernel != K_PORTABLE) {
+        char pad[16];
+        memset(pad, 0, sizeof pad);
+        memcpy(pad, s, len);
+        if (num16(pad, len, out, &sign))
+            return 1;
+    }
+#endif
     if (fast_double(s, len, out, &sign))
         return 1;
     return slow_double(s, len, out);
@@ -531,15 +717,55 @@ static void lower_trim(const char *s, size_t len, char *out, size_t out_len)
  * a mapping that ends exactly at a page boundary is never read past. */
 
 
-/* Tests set this (coce__trade_force_portable) so that the SWAR and byte
- * loops, which SSE2 machines otherwise use only for line tails, see every
- * input the SSE2 loop sees. Read once per reader, at open. */
-static int g_force_portable;
+/* Kernels: the block indexer and the number parser come in a portable
+ * version (SWAR or bytes; the old scalar number path), an SSE2 one (the
+ * x86-64 baseline) and an AVX2 one chosen at run time. Tests force each
+ * (coce__trade_force_kernel) so that all of them see the same inputs; the
+ * choice is read once per reader, at open. */
+
+static int have_kernel(int k)
+{
+    if (k == K_PORTABLE)
+        return 1;
+#if defined(__SSE2__)
+    if (k == K_SSE2)
+        return 1;
+#endif
+#if TRADES_AVX2
+    if (k == K_AVX2) {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2") &&
+               __builtin_cpu_supports("bmi") &&
+               __builtin_cpu_supports("popcnt");
+    }
+#endif
+    return 0;
+}
+
+static int pick_kernel(void)
+{
+    if (g_force_kernel != K_AUTO)
+        return g_force_kernel;
+    return have_kernel(K_AVX2) ? K_AVX2
+           : have_kernel(K_SSE2) ? K_SSE2
+                                 : K_PORTABLE;
+}
+
+/* 0 = the best the CPU has, 1 portable, 2 SSE2, 3 AVX2. Returns 1 if the
+ * kernel is available (and now forced), 0 if not (nothing changes). */
+int coce__trade_force_kernel(int k);
+int coce__trade_force_kernel(int k)
+{
+    if (k != K_AUTO && (k < K_PORTABLE || k > K_AVX2 || !have_kernel(k)))
+        return 0;
+    g_force_kernel = k;
+    return 1;
+}
 
 void coce__trade_force_portable(int on);
 void coce__trade_force_portable(int on)
 {
-    g_force_portable = on != 0;
+    g_force_kernel = on != 0 ? K_PORTABLE : K_AUTO;
 }
 
 /* The first MAX_COLS commas of a line; n_commas counts all of them. */
@@ -644,6 +870,167 @@ static const char *scan_line(const char *p, const char *end, int portable,
     }
     ls->n_commas = k;
     return NULL;
+}
+
+/* ---- structural index ----------------------------------------------------
+ * A block of up to BLOCK bytes is indexed at once: bitmaps of its ',' and
+ * '\n' for each 64 bytes (one compare and movemask per 16 or 32 bytes), then
+ * the bits are turned into arrays of positions ("flattened"). Rows are then
+ * cut from the arrays: a row's field count is checked by two comparisons,
+ * and its fields are found without looking at its bytes again. After
+ * G. Langdale and D. Lemire, "Parsing Gigabytes of JSON per Second", VLDB
+ * Journal 28(6), 2019, sec. 3.1 (stage 1: bitmaps) and sec. 3.2 (flattening
+ * with a fixed number of unconditional writes per word), as applied to CSV
+ * by G. Langdale's simdcsv (github.com/geofflangdale/simdcsv) and C. Ge et
+ * al., "Speculative Distributed CSV Data Parsing for Big Data Analytics",
+ * SIGMOD 2019. Quoted fields do not occur in trade files and are not
+ * handled, as before. */
+
+/* Trailing zeros of a non-zero word; bit 63 makes a zero word defined (its
+ * slot is then past the count and overwritten later). */
+static inline unsigned ctz63(uint64_t bits)
+{
+    return (unsigned)__builtin_ctzll(bits | (1ull << 63));
+}
+
+/* Positions of the set bits of `bits` (+ off) at o; returns o + count. The
+ * first 8 (commas) or 2 (newlines) are written whether set or not, so the
+ * usual word costs no branch on its count. */
+static inline uint16_t *flatten(uint16_t *o, unsigned off, uint64_t bits,
+                                int wide)
+{
+    int cnt = __builtin_popcountll(bits);
+    int first = wide ? 8 : 2;
+    for (int i = 0; i < first; ++i) {
+        o[i] = (uint16_t)(off + ctz63(bits));
+        bits &= bits - 1;
+    }
+    if (cnt > first)
+        for (int i = first; bits != 0; ++i) {
+            o[i] = (uint16_t)(off + ctz63(bits));
+            bits &= bits - 1;
+        }
+    return o + cnt;
+}
+
+typedef struct idx_out {
+    uint16_t *comma, *nl;
+} idx_out;
+
+/* The same loop for every kernel: whole 64-byte steps in place, then the
+ * tail copied into a zeroed 64-byte buffer (no load past [p, p + n)). */
+#define INDEX_LOOP(MASKS)                                                      \
+    do {                                                                       \
+        size_t off = 0;                                                        \
+        uint64_t mc = 0, mn = 0;                                               \
+        for (; off + 64 <= n; off += 64) {                                     \
+            MASKS(p + off, &mc, &mn);                                          \
+            o->comma = flatten(o->comma, (unsigned)off, mc, 1);                \
+            o->nl = flatten(o->nl, (unsigned)off, mn, 0);                      \
+        }                                                                      \
+        if (off < n) {                                                         \
+            char tail[64];                                                     \
+            memset(tail, 0, sizeof tail);                                      \
+            memcpy(tail, p + off, n - off);                                    \
+            MASKS(tail, &mc, &mn);                                             \
+            o->comma = flatten(o->comma, (unsigned)off, mc, 1);                \
+            o->nl = flatten(o->nl, (unsigned)off, mn, 0);                      \
+        }                                                                      \
+    } while (0)
+
+/* Bitmaps of ',' and '\n' in the 64 bytes at q (bit i = byte i). */
+static inline void masks_portable(const char *q, uint64_t *mc, uint64_t *mn)
+{
+#if TRADES_SWAR
+    uint64_t c = 0, l = 0;
+    for (int k = 0; k < 8; ++k) {
+        uint64_t w = 0;
+        memcpy(&w, q + 8 * k, 8);
+        /* the high bit of each byte to bit i of a byte: all partial
+         * products land on distinct bits, so there is no carry */
+        const uint64_t gather = 0x0102040810204080ull;
+        c |= (((swar_eq(w, ',') >> 7) * gather) >> 56) << (8 * k);
+        l |= (((swar_eq(w, '\n') >> 7) * gather) >> 56) << (8 * k);
+    }
+    *mc = c;
+    *mn = l;
+#else
+    uint64_t c = 0, l = 0;
+    for (int i = 0; i < 64; ++i) {
+        c |= (uint64_t)(q[i] == ',') << i;
+        l |= (uint64_t)(q[i] == '\n') << i;
+    }
+    *mc = c;
+    *mn = l;
+#endif
+}
+
+static void index_portable(const char *p, size_t n, idx_out *o)
+{
+    INDEX_LOOP(masks_portable);
+}
+
+#if defined(__SSE2__)
+static inline void masks_sse2(const char *q, uint64_t *mc, uint64_t *mn)
+{
+    const __m128i vc = _mm_set1_epi8(',');
+    const __m128i vn = _mm_set1_epi8('\n');
+    const __m128i *v = (const __m128i *)(const void *)q;
+    __m128i v0 = _mm_loadu_si128(v), v1 = _mm_loadu_si128(v + 1);
+    __m128i v2 = _mm_loadu_si128(v + 2), v3 = _mm_loadu_si128(v + 3);
+    *mc = eq_mask16(v0, vc, 0) | eq_mask16(v1, vc, 16) |
+          eq_mask16(v2, vc, 32) | eq_mask16(v3, vc, 48);
+    *mn = eq_mask16(v0, vn, 0) | eq_mask16(v1, vn, 16) |
+          eq_mask16(v2, vn, 32) | eq_mask16(v3, vn, 48);
+}
+
+static void index_sse2(const char *p, size_t n, idx_out *o)
+{
+    INDEX_LOOP(masks_sse2);
+}
+#endif
+
+#if TRADES_AVX2
+static inline TARGET_AVX2 void masks_avx2(const char *q, uint64_t *mc,
+                                          uint64_t *mn)
+{
+    const __m256i vc = _mm256_set1_epi8(',');
+    const __m256i vn = _mm256_set1_epi8('\n');
+    const __m256i *v = (const __m256i *)(const void *)q;
+    __m256i lo = _mm256_loadu_si256(v), hi = _mm256_loadu_si256(v + 1);
+    *mc = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, vc)) |
+          (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, vc))
+              << 32;
+    *mn = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, vn)) |
+          (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, vn))
+              << 32;
+}
+
+static TARGET_AVX2 void index_avx2(const char *p, size_t n, idx_out *o)
+{
+    INDEX_LOOP(masks_avx2);
+}
+#endif
+
+/* Indexes the n <= BLOCK bytes at p into the reader's arrays; returns the
+ * number of newlines, and the commas' count in *n_comma. */
+static size_t index_block(const coce_trade_reader *r, const char *p, size_t n,
+                          size_t *n_comma)
+{
+    idx_out o = {r->idx_comma, r->idx_nl};
+#if TRADES_AVX2
+    if (r->kernel == K_AVX2)
+        index_avx2(p, n, &o);
+    else
+#endif
+#if defined(__SSE2__)
+        if (r->kernel == K_SSE2)
+        index_sse2(p, n, &o);
+    else
+#endif
+        index_portable(p, n, &o);
+    *n_comma = (size_t)(o.comma - r->idx_comma);
+    return (size_t)(o.nl - r->idx_nl);
 }
 
 /* Counts the line [start, start + n) and drops a '\r' before its '\n'. */
@@ -792,6 +1179,8 @@ void coce_trade_reader_free(coce_trade_reader *r)
     if (r->map != NULL)
         (void)munmap(r->map_addr, r->map_len);
     free(r->buf);
+    free(r->idx_comma);
+    free(r->idx_nl);
     free(r->path);
     free(r);
 }
@@ -863,7 +1252,8 @@ int coce_trade_reader_open(coce_trade_reader **out, const char *path,
     }
     memcpy(r->path, path, plen + 1);
     r->symbols = symbols;
-    r->portable = g_force_portable;
+    r->kernel = pick_kernel();
+    r->portable = r->kernel == K_PORTABLE;
     if (opts != NULL)
         r->opts = *opts;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -876,7 +1266,8 @@ int coce_trade_reader_open(coce_trade_reader **out, const char *path,
     if (try_map(r, fd)) {
         (void)close(fd);
     } else {
-        r->buf = malloc(LINE_BUF_CAP + 1);
+        /* zeroed: the static analyser cannot see gzread fill it */
+        r->buf = calloc(1, LINE_BUF_CAP + 1);
         r->gz = r->buf != NULL ? gzdopen(fd, "rb") : NULL;
         if (r->gz == NULL) {
             (void)close(fd);
@@ -884,6 +1275,12 @@ int coce_trade_reader_open(coce_trade_reader **out, const char *path,
             return coce_err_set(err, COCE_ENOMEM, "%s: out of memory", path);
         }
         (void)gzbuffer(r->gz, 128u * 1024u);
+    }
+    r->idx_comma = malloc(IDX_CAP * sizeof *r->idx_comma);
+    r->idx_nl = malloc(IDX_CAP * sizeof *r->idx_nl);
+    if (r->idx_comma == NULL || r->idx_nl == NULL) {
+        coce_trade_reader_free(r);
+        return coce_err_set(err, COCE_ENOMEM, "%s: out of memory", path);
     }
     const char *line = NULL;
     size_t len = 0;
@@ -1028,6 +1425,8 @@ static int row_asset(coce_trade_reader *r, span pair, coce_trade *t,
     if (rc != COCE_OK)
         return rc;
     memcpy(r->last_pair, raw, pair.n + 1);
+    memset(r->last_pad, 0, sizeof r->last_pad);
+    memcpy(r->last_pad, raw, pair.n < 16 ? pair.n : 16);
     r->last_pair_len = pair.n;
     r->have_last = 1;
     if (!r->have_symbol) {
@@ -1117,6 +1516,268 @@ static int reader_fail(coce_trade_reader *r, int code, const coce_err *detail,
     return coce_err_set(err, code, "%s", r->fail_msg);
 }
 
+/* ---- rows from the structural index ------------------------------------ */
+
+/* Indexes the next block at r->pos (mapping or filled gzip buffer) and moves
+ * r->pos past its last complete line. 0 when the block holds no newline
+ * (end of data, a last line without '\n', a line longer than the block, or
+ * a gzip buffer to refill): the line-by-line path then takes one line. */
+static int build_block(coce_trade_reader *r)
+{
+    const char *base = NULL;
+    size_t avail = 0;
+    if (r->map != NULL) {
+        base = r->map + r->pos;
+        avail = r->map_len - r->pos;
+    } else if (r->buf != NULL) {
+        base = r->buf + r->pos;
+        avail = r->end - r->pos;
+    }
+    if (avail == 0 || r->idx_comma == NULL)
+        return 0;
+    size_t n_comma = 0;
+    size_t rows = index_block(r, base, avail < BLOCK ? avail : BLOCK,
+                              &n_comma);
+    if (rows == 0)
+        return 0;
+    for (size_t i = 0; i <= MAX_COLS; ++i)
+        r->idx_comma[n_comma + i] = (uint16_t)IDX_END;
+    r->blk = base;
+    r->blk_avail = avail;
+    r->blk_rows = rows;
+    r->blk_next = 0;
+    r->blk_comma = 0;
+    r->blk_start = 0;
+    r->pos += (size_t)r->idx_nl[rows - 1] + 1;
+    return 1;
+}
+
+/* Field k of a row of nc fields starting at `start`, ending at `end`, whose
+ * commas are c[0..nc-2] (offsets from b). */
+static inline span idx_field(const char *b, size_t start, size_t end,
+                             const uint16_t *c, int nc, int k)
+{
+    size_t s = k == 0 ? start : (size_t)c[k - 1] + 1;
+    size_t e = k == nc - 1 ? end : c[k];
+    span f = {b + s, e - s};
+    return f;
+}
+
+/* The one usual form of a row, with nothing to check twice: right field
+ * count (checked by the caller), plain 9..16-digit time, both numbers of
+ * num16's form and positive, "buy" or "sell", the symbol of the previous row
+ * (or none), time not going backwards. 16 bytes past every field start
+ * are readable. 1 with *t filled, 0 = anything else: the caller hands the
+ * row to parse_row, which decides (and words the error). Nothing in r
+ * changes here. */
+static ALWAYS_INLINE int fast_row(const coce_trade_reader *r, const char *b,
+                                  size_t start, size_t end, const uint16_t *c,
+                                  coce_trade *t, int avx2)
+{
+    const int nc = r->n_cols;
+    span tf = idx_field(b, start, end, c, nc, r->c_time);
+    if (tf.n < 9 || tf.n > 16)
+        return 0;
+#if TRADES_SWAR
+    uint64_t a = 0, z = 0;
+    memcpy(&a, tf.s, 8);
+    memcpy(&z, tf.s + tf.n - 8, 8);
+    if (lead_digits(a) != 8 || lead_digits(z) != 8)
+        return 0;
+    unsigned drop = (unsigned)(16 - tf.n) * 8;
+    t->time_ms = (int64_t)(swar_value8(a - ONES * '0') * POW10U[tf.n - 8] +
+                           swar_value8(((z - ONES * '0') >> drop) << drop));
+#else
+    if (parse_time_field(tf, &t->time_ms) != COCE_OK)
+        return 0;
+#endif
+    span pf = idx_field(b, start, end, c, nc, r->c_price);
+    span qf = idx_field(b, start, end, c, nc, r->c_qty);
+    int ps = 0, qs = 0;
+#if TRADES_AVX2
+    if (avx2) {
+        if (pf.n > 16 || qf.n > 16 || !num16_avx2(pf.s, pf.n, &t->price, &ps) ||
+            !num16_avx2(qf.s, qf.n, &t->qty, &qs))
+            return 0;
+    } else
+#else
+    (void)avx2;
+#endif
+#if TRADES_NUM16
+        if (r->kernel != K_PORTABLE) {
+        if (pf.n > 16 || qf.n > 16 || !num16(pf.s, pf.n, &t->price, &ps) ||
+            !num16(qf.s, qf.n, &t->qty, &qs))
+            return 0;
+    } else
+#endif
+        if (!fast_double(pf.s, pf.n, &t->price, &ps) ||
+            !fast_double(qf.s, qf.n, &t->qty, &qs))
+        return 0;
+    if ((ps <= 0) | (qs <= 0))
+        return 0;
+    span sf = idx_field(b, start, end, c, nc, r->c_side);
+#if TRADES_SWAR
+    /* the 4 bytes as one word: "buy" and its next byte, or "sell" */
+    uint32_t w = 0;
+    memcpy(&w, sf.s, 4);
+    if (sf.n == 3 && (w & 0xFFFFFFu) == 0x797562u) /* "buy" */
+        t->side = COCE_SIDE_BUY;
+    else if (sf.n == 4 && w == 0x6C6C6573u) /* "sell" */
+        t->side = COCE_SIDE_SELL;
+    else
+        return 0;
+#else
+    if (sf.n == 3 && memcmp(sf.s, "buy", 3) == 0)
+        t->side = COCE_SIDE_BUY;
+    else if (sf.n == 4 && memcmp(sf.s, "sell", 4) == 0)
+        t->side = COCE_SIDE_SELL;
+    else
+        return 0;
+#endif
+    if (r->c_sym == COL_NONE) {
+        t->asset = r->file_asset;
+    } else {
+        span yf = idx_field(b, start, end, c, nc, r->c_sym);
+        if (!r->have_last || yf.n != r->last_pair_len)
+            return 0;
+#if defined(__SSE2__)
+        /* the field's first bytes (16 readable) against the previous
+         * row's, zero-padded, in one compare; no call to memcmp */
+        static const unsigned char KEEP[32] = {
+            255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+            255, 255, 255, 255, 255};
+        if (yf.n <= 16) {
+            __m128i keep = _mm_loadu_si128(
+                (const __m128i *)(const void *)(KEEP + 16 - yf.n));
+            __m128i got = _mm_and_si128(
+                _mm_loadu_si128((const __m128i *)(const void *)yf.s), keep);
+            __m128i want =
+                _mm_loadu_si128((const __m128i *)(const void *)r->last_pad);
+            if (_mm_movemask_epi8(_mm_cmpeq_epi8(got, want)) != 0xFFFF)
+                return 0;
+        } else
+#endif
+            if (memcmp(yf.s, r->last_pair, yf.n) != 0)
+            return 0;
+        t->asset = r->last_asset;
+    }
+    return !r->have_prev || t->time_ms >= r->prev_time ||
+           r->opts.allow_unsorted;
+}
+
+/* A good row (1), a blank or skipped one (0), or a failure (negative, the
+ * reader has failed and err is set): the common end of both paths. */
+static int finish_row(coce_trade_reader *r, int rc, const char *why,
+                      coce_err *err)
+{
+    if (rc < 0)
+        return reader_fail(r, rc, NULL, err);
+    if (rc == 1) {
+        if (!r->opts.skip_bad_rows) {
+            coce_err detail;
+            coce_err_set(&detail, COCE_EPARSE, "%s:%zu: %s", r->path, r->line,
+                         why);
+            return reader_fail(r, COCE_EPARSE, &detail, err);
+        }
+        if (r->skipped == 0)
+            coce_log(COCE_LOG_WARN, "data_ingest", "trade_row_skipped",
+                     "{s:s, s:I, s:s}", "file", r->path, "line",
+                     (json_int_t)r->line, "error", why);
+        r->skipped++;
+        return 0;
+    }
+    return 1;
+}
+
+/* Rows of the current block into buf[*n..cap). COCE_OK, or a negative
+ * status (the reader has failed, err set). */
+static ALWAYS_INLINE int block_rows(coce_trade_reader *r, coce_trade *buf,
+                                    size_t cap, size_t *n, coce_err *err,
+                                    int avx2)
+{
+    const char *b = r->blk;
+    const uint16_t *nl = r->idx_nl;
+    const uint16_t *cm = r->idx_comma;
+    const size_t nc1 = (size_t)r->n_cols - 1;
+    size_t k = *n;
+    size_t j = r->blk_next, ci = r->blk_comma, start = r->blk_start;
+    int rc = COCE_OK;
+    for (; j < r->blk_rows && k < cap; ++j) {
+        const size_t e = nl[j];
+        const uint16_t *c = cm + ci;
+        size_t end = e;
+        if (e > start && b[e - 1] == '\r')
+            --end;
+        r->line++;
+        /* the next block's bytes, about one row's worth per row, so that
+         * indexing it does not wait for memory (a prefetch never faults) */
+        __builtin_prefetch(b + BLOCK + start);
+        __builtin_prefetch(b + BLOCK + start + 64);
+        /* exactly n_cols - 1 commas before the '\n', and wide loads safe */
+        if (c[nc1 - 1] < e && c[nc1] > e && e + 16 <= r->blk_avail &&
+            fast_row(r, b, start, end, c, &buf[k], avx2)) {
+            r->prev_time = buf[k].time_ms;
+            r->have_prev = 1;
+            r->rows++;
+            ++k;
+            ci += nc1;
+            start = e + 1;
+            continue;
+        }
+        line_scan ls;
+        int commas = 0;
+        for (; cm[ci] < e; ++ci, ++commas)
+            if (commas < MAX_COLS)
+                ls.comma[commas] = b + cm[ci];
+        ls.n_commas = commas;
+        const char *line = b + start;
+        size_t len = end - start;
+        start = e + 1;
+        if (len == 0)
+            continue;
+        char why[256];
+        int got = finish_row(
+            r, parse_row(r, line, len, &ls, &buf[k], why, sizeof why), why,
+            err);
+        if (got < 0) {
+            rc = got;
+            ++j;
+            break;
+        }
+        if (got == 1) {
+            r->prev_time = buf[k].time_ms;
+            r->have_prev = 1;
+            r->rows++;
+            ++k;
+        }
+    }
+    r->blk_next = j;
+    r->blk_comma = ci;
+    r->blk_start = start;
+    *n = k;
+    return rc;
+}
+
+/* block_rows compiled twice: for the x86-64 baseline, and for AVX2 CPUs
+ * with num16_avx2 inlined (chosen by the kernel picked at open). */
+static int block_rows_base(coce_trade_reader *r, coce_trade *buf, size_t cap,
+                           size_t *n, coce_err *err)
+{
+    return block_rows(r, buf, cap, n, err, 0);
+}
+
+#if TRADES_AVX2
+/* flatten: inlines num16_avx2 too, which always_inline cannot name from
+ * the baseline-target fast_row */
+static TARGET_AVX2 __attribute__((flatten)) int
+block_rows_avx2(coce_trade_reader *r, coce_trade *buf, size_t cap, size_t *n,
+                coce_err *err)
+{
+    return block_rows(r, buf, cap, n, err, 1);
+}
+#endif
+
+
 int coce_trade_reader_next(coce_trade_reader *r, coce_trade *buf, size_t cap,
                            size_t *n_out, coce_err *err)
 {
@@ -1129,6 +1790,22 @@ int coce_trade_reader_next(coce_trade_reader *r, coce_trade *buf, size_t cap,
         return coce_err_set(err, r->fail_code, "%s", r->fail_msg);
     size_t n = 0;
     while (n < cap) {
+        if (r->blk_next < r->blk_rows || build_block(r)) {
+#if TRADES_AVX2
+            int rc = r->kernel == K_AVX2
+                         ? block_rows_avx2(r, buf, cap, &n, err)
+                         : block_rows_base(r, buf, cap, &n, err);
+#else
+            int rc = block_rows_base(r, buf, cap, &n, err);
+#endif
+            if (rc < 0) {
+                *n_out = n;
+                return rc;
+            }
+            continue;
+        }
+        /* line by line: the header, the end of the data, long lines, and
+         * lines across a refill of the gzip buffer */
         const char *line = NULL;
         size_t len = 0;
         coce_err detail;
@@ -1143,29 +1820,19 @@ int coce_trade_reader_next(coce_trade_reader *r, coce_trade *buf, size_t cap,
         if (len == 0)
             continue;
         char why[256];
-        rc = parse_row(r, line, len, &ls, &buf[n], why, sizeof why);
+        rc = finish_row(r, parse_row(r, line, len, &ls, &buf[n], why,
+                                     sizeof why),
+                        why, err);
         if (rc < 0) {
             *n_out = n;
-            return reader_fail(r, rc, NULL, err);
+            return rc;
         }
         if (rc == 1) {
-            if (!r->opts.skip_bad_rows) {
-                coce_err_set(&detail, COCE_EPARSE, "%s:%zu: %s", r->path,
-                             r->line, why);
-                *n_out = n;
-                return reader_fail(r, COCE_EPARSE, &detail, err);
-            }
-            if (r->skipped == 0)
-                coce_log(COCE_LOG_WARN, "data_ingest", "trade_row_skipped",
-                         "{s:s, s:I, s:s}", "file", r->path, "line",
-                         (json_int_t)r->line, "error", why);
-            r->skipped++;
-            continue;
+            r->prev_time = buf[n].time_ms;
+            r->have_prev = 1;
+            r->rows++;
+            n++;
         }
-        r->prev_time = buf[n].time_ms;
-        r->have_prev = 1;
-        r->rows++;
-        n++;
     }
     *n_out = n;
     return n > 0 ? COCE_OK : COCE_EEOF;

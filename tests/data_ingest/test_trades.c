@@ -1088,9 +1088,12 @@ static void test_mmap_and_gzip_agree(void **state)
 }
 
 
-/* Internal switch of trades.c: scan lines with the portable (SWAR/byte)
- * code even where SSE2 is compiled in. */
+/* Internal switches of trades.c: scan lines with the portable (SWAR/byte)
+ * code even where SSE2 is compiled in; force one kernel of the block
+ * indexer and number parser (0 auto, 1 portable, 2 SSE2, 3 AVX2; returns 0
+ * when this build or CPU lacks it). */
 void coce__trade_force_portable(int on);
+int coce__trade_force_kernel(int k);
 
 /* A file whose size is an exact multiple of the page size and whose last
  * row has no final newline: the mapping ends where the last number ends, so
@@ -1130,8 +1133,9 @@ static void test_page_multiple_no_final_newline(void **state)
         struct stat st;
         assert_int_equal(stat(path, &st), 0);
         assert_int_equal((size_t)st.st_size, size);
-        for (int portable = 0; portable < 2; ++portable) {
-            coce__trade_force_portable(portable);
+        for (int kernel = 0; kernel <= 3; ++kernel) {
+            if (!coce__trade_force_kernel(kernel))
+                continue;
             coce_trade *t = NULL;
             size_t n = 0;
             coce_err err;
@@ -1146,7 +1150,7 @@ static void test_page_multiple_no_final_newline(void **state)
             assert_int_equal(t[0].time_ms, 1000);
             free(t);
         }
-        coce__trade_force_portable(0);
+        coce__trade_force_kernel(0);
         /* the same file ending in the middle of a row: an error, no read
          * past the end */
         memcpy(text + size - 4, ",,,,", 4);
@@ -1169,7 +1173,8 @@ static int read_mode(const char *path, coce_symbols *sy, int portable,
                      int skip, coce_trade **t, size_t *n, char *msg,
                      size_t *skipped)
 {
-    coce__trade_force_portable(portable);
+    /* portable: 0 = the default kernel, 1 = portable, 2 = SSE2, 3 = AVX2 */
+    coce__trade_force_kernel(portable);
     coce_trade_reader_opts opts = {skip, 1};
     coce_err err;
     memset(&err, 0, sizeof err);
@@ -1235,7 +1240,11 @@ static void test_portable_scan_agrees(void **state)
             size_t na = 0, nb = 0, sa = 0, sb = 0;
             char ma[512], mb[512];
             int ra = read_mode(files[f], sy, 0, skip, &a, &na, ma, &sa);
-            int rb = read_mode(files[f], sy, 1, skip, &b, &nb, mb, &sb);
+            for (int kern = 1; kern <= 3; ++kern) {
+            if (!coce__trade_force_kernel(kern))
+                continue;
+            coce__trade_force_kernel(0);
+            int rb = read_mode(files[f], sy, kern, skip, &b, &nb, mb, &sb);
             assert_int_equal(ra, rb);
             assert_string_equal(ma, mb);
             assert_int_equal(na, nb);
@@ -1251,8 +1260,9 @@ static void test_portable_scan_agrees(void **state)
                 assert_int_equal(a[i].asset, b[i].asset);
                 assert_int_equal(a[i].side, b[i].side);
             }
-            free(a);
             free(b);
+            }
+            free(a);
         }
     }
     /* row 1 (i = 1): 2 digits "23"; strict mode stops at the first row
@@ -1294,6 +1304,100 @@ static void test_portable_scan_agrees(void **state)
     coce_symbols_free(sy);
 }
 
+/* Number texts of every shape (random digits before and after the point,
+ * exponents with and without sign, e/E, 16 and 17 digits, 2^53 + 1,
+ * 1e22/1e23, and malformed ones), one per row as the price, with a few
+ * lines longer than the 16 KiB index block in between: every kernel keeps
+ * exactly the rows whose price strtod reads as a positive finite number,
+ * with strtod's value bit for bit (strtod is the reference). */
+static void test_number_shapes_all_kernels(void **state)
+{
+    (void)state;
+    static const char *const FIXED[] = {
+        "0", "0.0", "1.", ".5", ".", "e5", "1e", "1e+", "-1.5", "+1.5",
+        "1..5", "1.5.", "12345678901234567",
+        "9007199254740993", "9007199254740992", "1e22", "1e23", "1e-22",
+        "1e-23", "0.000000000000000000001", "1E5", "1e+05", "1e-5",
+        "1.348e-05", "81.0", "0.00020814", "123456789012345.6", "1e100",
+        "1e-100", "1.5e", "1.5e-", "1.5ee5", "1.5e5.", "0x10", "inf", "nan",
+        "1,5", "1.5e005", "00000000000000001", "1234567890123456"};
+    const size_t n_fixed = sizeof FIXED / sizeof FIXED[0];
+    const size_t rows = 3000;
+    size_t cap = rows * 120 + 4 * 40000;
+    char *text = malloc(cap);
+    double *want = malloc(rows * sizeof *want);
+    assert_non_null(text);
+    assert_non_null(want);
+    size_t k = (size_t)snprintf(text, cap, "%s", HDR_A);
+    size_t n_good = 0;
+    uint64_t seed = 12345;
+    for (size_t i = 0; i < rows; ++i) {
+        char num[64];
+        if (i < n_fixed) {
+            (void)snprintf(num, sizeof num, "%s", FIXED[i]);
+        } else {
+            size_t m = 0;
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            uint64_t x = seed >> 11;
+            int id = (int)(x % 10), fd = (int)(x / 10 % 11);
+            for (int d = 0; d < id; ++d)
+                num[m++] = (char)('0' + (x >> (d + 7)) % 10);
+            if (fd < 10) {
+                num[m++] = '.';
+                for (int d = 0; d < fd; ++d)
+                    num[m++] = (char)('0' + (x >> (d + 17)) % 10);
+            }
+            if ((x >> 40) % 3 == 0)
+                m += (size_t)snprintf(num + m, sizeof num - m, "%c%s%u",
+                                      (x >> 42) % 2 ? 'e' : 'E',
+                                      (x >> 43) % 3 == 0   ? "-"
+                                      : (x >> 43) % 3 == 1 ? "+"
+                                                           : "",
+                                      (unsigned)((x >> 45) % 30));
+            num[m] = '\0';
+        }
+        char *end = NULL;
+        errno = 0;
+        double v = strtod(num, &end);
+        if (num[0] != '\0' && *end == '\0' && errno != ERANGE &&
+            isfinite(v) && v > 0.0)
+            want[n_good++] = v;
+        /* a datetime longer than the 16 KiB index block now and then */
+        int pad = i % 701 == 350 ? 20000 : 4;
+        k += (size_t)snprintf(text + k, cap - k, "ADX/BTC,%zu,%*s,buy,%s,1,1\n",
+                              1000 + i, pad, "t", num);
+        assert_true(k < cap - 200);
+    }
+    char path[600];
+    tmp_path(path, sizeof path, "NUMS.csv");
+    write_bytes(path, text, k);
+    coce_symbols *sy = NULL;
+    assert_int_equal(coce_symbols_new(&sy), COCE_OK);
+    int tried = 0;
+    for (int kern = 1; kern <= 3; ++kern) {
+        if (!coce__trade_force_kernel(kern))
+            continue;
+        coce__trade_force_kernel(0);
+        ++tried;
+        coce_trade *t = NULL;
+        size_t n = 0, skipped = 0;
+        char msg[512];
+        assert_int_equal(read_mode(path, sy, kern, 1, &t, &n, msg, &skipped),
+                         COCE_EEOF);
+        assert_int_equal(n, n_good);
+        assert_int_equal(n + skipped, rows);
+        for (size_t i = 0; i < n; ++i)
+            if (memcmp(&t[i].price, &want[i], sizeof(double)) != 0)
+                fail_msg("kernel %d row %zu: %.17g, strtod %.17g", kern, i,
+                         t[i].price, want[i]);
+        free(t);
+    }
+    assert_true(tried >= 2);
+    coce_symbols_free(sy);
+    free(want);
+    free(text);
+}
+
 int main(void)
 {
     coce_log_set_stderr_level(COCE_LOG_OFF);
@@ -1322,6 +1426,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_page_multiple_no_final_newline,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_portable_scan_agrees, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_number_shapes_all_kernels, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
