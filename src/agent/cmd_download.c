@@ -3,6 +3,7 @@
  * against Binance's public aggTrades endpoint. */
 #include "agent/cmd_download.h"
 
+#include "agent/cmd_common.h"
 #include "data_ingest/binance_trades.h"
 #include "data_ingest/events.h"
 #include "data_ingest/http.h"
@@ -79,25 +80,6 @@ static int parse_count(const char *text, long long lo, long long hi,
         return COCE_EINVAL;
     *out = v;
     return COCE_OK;
-}
-
-static int load_config(coce_config *cfg, const char *user_file, coce_err *err)
-{
-    coce_config_defaults(cfg);
-    const char *base = getenv("COCE_BASE_CONFIG");
-    if (base == NULL)
-        base = "config/base.yaml";
-    if (coce_fs_exists(base)) {
-        int rc = coce_config_load_file(cfg, base, err);
-        if (rc != COCE_OK)
-            return rc;
-    }
-    if (user_file != NULL) {
-        int rc = coce_config_load_file(cfg, user_file, err);
-        if (rc != COCE_OK)
-            return rc;
-    }
-    return coce_config_validate(cfg, err);
 }
 
 typedef struct args {
@@ -301,7 +283,7 @@ int coce_cmd_download_trades(int argc, char **argv)
     coce_config cfg;
     coce_err err;
     coce_err_clear(&err);
-    if (load_config(&cfg, a.config, &err) != COCE_OK) {
+    if (coce__cmd_load_config(&cfg, a.config, &err) != COCE_OK) {
         fprintf(stderr, CMD ": %s\n", err.msg);
         return EXIT_USAGE;
     }

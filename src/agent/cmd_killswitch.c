@@ -1,6 +1,7 @@
 /* `coce reset-kill-switch`; behaviour and exit codes in cmd_killswitch.h. */
 #include "agent/cmd_killswitch.h"
 
+#include "agent/cmd_common.h"
 #include "state/book.h"
 #include "state/lock.h"
 #include "state/state_file.h"
@@ -38,27 +39,6 @@ static void usage(FILE *out)
         "run.data_dir) and appends a kill_switch_reset line with the\n"
         "reason and the halt's figures to <run.logs_dir>/meta_events.jsonl.\n"
         "Refused while an engine holds DIR's lock.\n");
-}
-
-/* Defaults, then config/base.yaml when present (COCE_BASE_CONFIG
- * overrides the path, as in cli.c), then the user's file. */
-static int load_config(coce_config *cfg, const char *user_file, coce_err *err)
-{
-    coce_config_defaults(cfg);
-    const char *base = getenv("COCE_BASE_CONFIG");
-    if (base == NULL)
-        base = "config/base.yaml";
-    if (coce_fs_exists(base)) {
-        int rc = coce_config_load_file(cfg, base, err);
-        if (rc != COCE_OK)
-            return rc;
-    }
-    if (user_file != NULL) {
-        int rc = coce_config_load_file(cfg, user_file, err);
-        if (rc != COCE_OK)
-            return rc;
-    }
-    return coce_config_validate(cfg, err);
 }
 
 static json_t *jreal(double x)
@@ -164,7 +144,7 @@ int coce_cmd_reset_kill_switch(int argc, char **argv)
     coce_config cfg;
     coce_err err;
     coce_err_clear(&err);
-    int rc = load_config(&cfg, config_file, &err);
+    int rc = coce__cmd_load_config(&cfg, config_file, &err);
     if (rc != COCE_OK)
         return fail(EXIT_USAGE, "%s%s",
                     err.msg[0] ? err.msg : coce_strerror(rc), "");

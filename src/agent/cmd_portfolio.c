@@ -10,6 +10,7 @@
  * caps and the turnover limit (portfolio/constraints.h). */
 #include "agent/cmd_portfolio.h"
 
+#include "agent/cmd_common.h"
 #include "data_ingest/prices.h"
 #include "network_analysis/consensus.h"
 #include "network_analysis/covariance.h"
@@ -53,27 +54,6 @@ static int fail(const char *cmd, int rc, const coce_err *err)
     fprintf(stderr, "coce %s: %s\n", cmd,
             err->msg[0] != '\0' ? err->msg : coce_strerror(rc));
     return exit_code_for(rc);
-}
-
-/* Defaults, then config/base.yaml (or $COCE_BASE_CONFIG) when present, then
- * the user's file; as src/agent/cli.c. */
-static int load_config(coce_config *cfg, const char *user_file, coce_err *err)
-{
-    coce_config_defaults(cfg);
-    const char *base = getenv("COCE_BASE_CONFIG");
-    if (base == NULL)
-        base = "config/base.yaml";
-    if (coce_fs_exists(base)) {
-        int rc = coce_config_load_file(cfg, base, err);
-        if (rc != COCE_OK)
-            return rc;
-    }
-    if (user_file != NULL) {
-        int rc = coce_config_load_file(cfg, user_file, err);
-        if (rc != COCE_OK)
-            return rc;
-    }
-    return coce_config_validate(cfg, err);
 }
 
 /* Zeroed array of n elements (never a 0-byte request): the buffers below are
@@ -669,7 +649,7 @@ int coce_cmd_cluster(int argc, char **argv)
     coce_err err;
     coce_err_clear(&err);
     coce_config cfg;
-    int rc = load_config(&cfg, a.config, &err);
+    int rc = coce__cmd_load_config(&cfg, a.config, &err);
     if (rc != COCE_OK)
         return fail("cluster", rc, &err);
     pf_data d;
@@ -905,7 +885,7 @@ int coce_cmd_allocate(int argc, char **argv)
     coce_err err;
     coce_err_clear(&err);
     coce_config cfg;
-    int rc = load_config(&cfg, a.config, &err);
+    int rc = coce__cmd_load_config(&cfg, a.config, &err);
     if (rc != COCE_OK)
         return fail("allocate", rc, &err);
     alloc_state s;

@@ -2,6 +2,8 @@
  * fault matrix in docs/execution.md. */
 #include "execution/binance.h"
 
+#include "execution/http_call.h"
+#include "execution/venue_common.h"
 #include "utils/log.h"
 
 #include <curl/curl.h>
@@ -11,15 +13,12 @@
 #include <openssl/hmac.h>
 
 #include <ctype.h>
-#include <errno.h>
 #include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
 #define BN_SYMBOL_MAX 48
 #define BN_KEY_MAX 512
@@ -51,18 +50,13 @@ typedef struct bn_order {
     int quote_unknown; /* reported_qty known (journal), its quote not */
 } bn_order;
 
-typedef struct bn_buf {
-    char *data;
-    size_t len, cap;
-} bn_buf;
-
-typedef struct bn_resp {
-    long status;
-    CURLcode curl;
-    bn_buf body;
-    int64_t retry_after_s; /* -1: absent */
-    int64_t weight_1m, orders_10s, orders_1d;
-} bn_resp;
+/* Integer headers of every answer (rest-api.md, LIMITS): Retry-After
+ * (seconds) on 429/418, the used weight per interval and the order count
+ * per interval; indexes into coce__xhttp_resp.captured. */
+enum { BN_RETRY_AFTER, BN_WEIGHT_1M, BN_ORDERS_10S, BN_ORDERS_1D };
+static const char *const bn_capture[] = {"Retry-After", "X-MBX-USED-WEIGHT-1M",
+                                         "X-MBX-ORDER-COUNT-10S",
+                                         "X-MBX-ORDER-COUNT-1D", NULL};
 
 struct coce_binance {
     coce_binance_opts o;
@@ -78,53 +72,10 @@ struct coce_binance {
     size_t n_syms, cap_syms;
     bn_order *orders;
     size_t n_orders, cap_orders;
-    coce_fill *queued; /* fills not yet handed out */
-    size_t n_queued, cap_queued;
+    coce__venue_fills pending; /* fills not yet handed out */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
-
-static int64_t bn_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void bn_sleep_ms(int64_t ms)
-{
-    if (ms <= 0)
-        return;
-    struct timespec ts = {.tv_sec = ms / 1000,
-                          .tv_nsec = (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-static int bn_grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return COCE_OK;
-    size_t nc = *cap ? *cap * 2 : 16;
-    while (nc < need)
-        nc *= 2;
-    void *q = realloc(*p, nc * elem);
-    if (!q)
-        return COCE_ENOMEM;
-    *p = q;
-    *cap = nc;
-    return COCE_OK;
-}
-
-static int bn_buf_add(bn_buf *b, const char *s, size_t n)
-{
-    if (bn_grow((void **)&b->data, &b->cap, b->len + n + 1, 1) != COCE_OK)
-        return COCE_ENOMEM;
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return COCE_OK;
-}
 
 /* Appends "&name=value" (no '&' first) with value percent-encoded outside
  * RFC 3986 unreserved characters; the signature covers exactly this text. */
@@ -357,7 +308,7 @@ void coce_binance_free(coce_binance *b)
     OPENSSL_cleanse(b->key_header, sizeof b->key_header);
     free(b->syms);
     free(b->orders);
-    free(b->queued);
+    coce__venue_fills_free(&b->pending);
     free(b);
 }
 
@@ -370,108 +321,43 @@ void coce_binance_get_stats(const coce_binance *b, coce_binance_stats *out)
 
 /* ---- HTTP --------------------------------------------------------------- */
 
-static size_t bn_write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    bn_buf *buf = ud;
-    size_t n = size * nmemb;
-    return bn_buf_add(buf, ptr, n) == COCE_OK ? n : 0;
-}
-
-/* Header names are case-insensitive (RFC 9110 5.1). */
-static int bn_header_value(const char *line, size_t len, const char *name,
-                           int64_t *out)
-{
-    size_t nl = strlen(name);
-    if (len <= nl || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
-        return 0;
-    char tmp[32];
-    size_t vl = len - nl - 1;
-    if (vl >= sizeof tmp)
-        vl = sizeof tmp - 1;
-    memcpy(tmp, line + nl + 1, vl);
-    tmp[vl] = '\0';
-    char *end = NULL;
-    long long v = strtoll(tmp, &end, 10);
-    if (end == tmp)
-        return 0;
-    *out = (int64_t)v;
-    return 1;
-}
-
-static size_t bn_header_cb(char *line, size_t size, size_t nmemb, void *ud)
-{
-    bn_resp *r = ud;
-    size_t n = size * nmemb;
-    /* rest-api.md, LIMITS: Retry-After (seconds) on 429/418, the used
-     * weight per interval and the order count per interval. */
-    if (!bn_header_value(line, n, "Retry-After", &r->retry_after_s) &&
-        !bn_header_value(line, n, "X-MBX-USED-WEIGHT-1M", &r->weight_1m) &&
-        !bn_header_value(line, n, "X-MBX-ORDER-COUNT-10S", &r->orders_10s))
-        bn_header_value(line, n, "X-MBX-ORDER-COUNT-1D", &r->orders_1d);
-    return n;
-}
-
 /* One HTTP exchange. params: the query (GET, DELETE) or the form body
  * (POST), already signed when needed. */
 static void bn_perform(coce_binance *b, const char *method, const char *path,
-                       const char *params, int with_key, bn_resp *r)
+                       const char *params, int with_key, coce__xhttp_resp *r)
 {
     char url[BN_URL_MAX + BN_PARAMS_MAX + 64];
     int post = strcmp(method, "POST") == 0;
     snprintf(url, sizeof url, "%s%s%s%s", b->base_url, path,
              (!post && *params) ? "?" : "", post ? "" : params);
-    memset(r, 0, sizeof *r);
-    r->retry_after_s = -1;
-    r->weight_1m = r->orders_10s = r->orders_1d = -1;
-    CURL *c = b->curl;
-    curl_easy_reset(c);
-    struct curl_slist *hdr = NULL;
+    const char *hdr[3] = {NULL, NULL, NULL};
+    size_t nh = 0;
     if (with_key)
-        hdr = curl_slist_append(hdr, b->key_header);
+        hdr[nh++] = b->key_header;
     if (post)
-        hdr = curl_slist_append(
-            hdr, "Content-Type: application/x-www-form-urlencoded");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)b->o.timeout_ms);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)b->o.timeout_ms);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, bn_write_cb);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, bn_header_cb);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "coce/" COCE_VERSION);
-    if (hdr)
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-    if (post) {
-        curl_easy_setopt(c, CURLOPT_POST, 1L);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, params);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(params));
-    } else if (strcmp(method, "GET") != 0) {
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    }
+        hdr[nh] = "Content-Type: application/x-www-form-urlencoded";
+    coce__xhttp_req req = {.method = method,
+                           .url = url,
+                           .headers = hdr,
+                           .body = post ? params : NULL,
+                           .timeout_ms = b->o.timeout_ms,
+                           /* An order or a cancel is never resent, not even
+                            * by libcurl (http_call.h). */
+                           .fresh = strcmp(method, "GET") != 0,
+                           .capture = bn_capture};
     b->st.requests++;
-    r->curl = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_slist_free_all(hdr);
-    if (r->weight_1m >= 0)
-        b->st.used_weight_1m = r->weight_1m;
-    if (r->orders_10s >= 0)
-        b->st.order_count_10s = r->orders_10s;
-    if (r->orders_1d >= 0)
-        b->st.order_count_1d = r->orders_1d;
-}
-
-/* The request never left this host: safe to report as "not sent". */
-static int bn_not_sent(CURLcode c)
-{
-    return c == CURLE_COULDNT_CONNECT || c == CURLE_COULDNT_RESOLVE_HOST ||
-           c == CURLE_COULDNT_RESOLVE_PROXY ||
-           c == CURLE_UNSUPPORTED_PROTOCOL || c == CURLE_URL_MALFORMAT;
+    coce__xhttp_perform(b->curl, &req, r);
+    if (r->captured[BN_WEIGHT_1M] >= 0)
+        b->st.used_weight_1m = r->captured[BN_WEIGHT_1M];
+    if (r->captured[BN_ORDERS_10S] >= 0)
+        b->st.order_count_10s = r->captured[BN_ORDERS_10S];
+    if (r->captured[BN_ORDERS_1D] >= 0)
+        b->st.order_count_1d = r->captured[BN_ORDERS_1D];
 }
 
 static int64_t bn_server_ms(const coce_binance *b)
 {
-    return bn_now_ms() + b->st.time_offset_ms;
+    return coce__xhttp_now_ms() + b->st.time_offset_ms;
 }
 
 /* Refuses (or, for a safe request within max_wait_ms, waits out) a
@@ -479,52 +365,48 @@ static int64_t bn_server_ms(const coce_binance *b)
 static int bn_respect_block(coce_binance *b, int safe, const char *what,
                             coce_err *err)
 {
-    int64_t wait = b->st.blocked_until_ms - bn_now_ms();
-    if (wait <= 0)
+    int64_t wait =
+        coce__xhttp_wait_block(b->st.blocked_until_ms, safe, b->o.max_wait_ms);
+    if (wait == 0)
         return COCE_OK;
-    if (safe && wait <= b->o.max_wait_ms) {
-        bn_sleep_ms(wait);
-        return COCE_OK;
-    }
     return coce_err_set(err, COCE_ERATELIMIT,
                         "binance: %s not sent: rate limited for another "
                         "%lld ms (Retry-After / used weight)",
                         what, (long long)wait);
 }
 
-static void bn_note_limits(coce_binance *b, const bn_resp *r)
+static void bn_note_limits(coce_binance *b, const coce__xhttp_resp *r)
 {
-    int64_t now = bn_now_ms();
+    int64_t now = coce__xhttp_now_ms();
     if (r->status == 429 || r->status == 418) {
         /* rest-api.md, LIMITS: "A Retry-After header is sent with a 418 or
          * 429 responses and will give the number of seconds required to
          * wait"; an order-count 429 comes without it. */
         b->st.rate_limited++;
+        int64_t retry_after_s = r->captured[BN_RETRY_AFTER];
         int64_t wait =
-            r->retry_after_s >= 0 ? r->retry_after_s * 1000 : b->o.backoff_ms;
-        if (now + wait > b->st.blocked_until_ms)
-            b->st.blocked_until_ms = now + wait;
+            retry_after_s >= 0 ? retry_after_s * 1000 : b->o.backoff_ms;
+        coce__xhttp_block(&b->st.blocked_until_ms, now, wait);
         coce_log(COCE_LOG_WARN, "binance", "rate_limited", "{s:i, s:I}",
                  "http_status", (int)r->status, "wait_ms", (json_int_t)wait);
-    } else if (b->o.weight_limit_1m > 0 && r->weight_1m >= 0 &&
-               r->weight_1m >= b->o.weight_limit_1m) {
+    } else if (b->o.weight_limit_1m > 0 &&
+               r->captured[BN_WEIGHT_1M] >= b->o.weight_limit_1m) {
         /* The used weight counts per server minute: pause until the next. */
         int64_t server = now + b->st.time_offset_ms;
         int64_t wait = 60000 - server % 60000;
-        if (now + wait > b->st.blocked_until_ms)
-            b->st.blocked_until_ms = now + wait;
+        coce__xhttp_block(&b->st.blocked_until_ms, now, wait);
         coce_log(COCE_LOG_WARN, "binance", "weight_limit", "{s:I, s:I}",
-                 "used_weight_1m", (json_int_t)r->weight_1m, "wait_ms",
-                 (json_int_t)wait);
+                 "used_weight_1m", (json_int_t)r->captured[BN_WEIGHT_1M],
+                 "wait_ms", (json_int_t)wait);
     }
 }
 
 /* Maps a Binance error payload {"code":..,"msg":..} (4xx) to a status. */
-static int bn_api_error(coce_binance *b, const bn_resp *r, const char *what,
-                        coce_err *err)
+static int bn_api_error(coce_binance *b, const coce__xhttp_resp *r,
+                        const char *what, coce_err *err)
 {
     json_error_t je;
-    json_t *j = r->body.data ? json_loads(r->body.data, 0, &je) : NULL;
+    json_t *j = r->body ? json_loads(r->body, 0, &je) : NULL;
     if (!json_is_object(j) || !json_is_integer(json_object_get(j, "code"))) {
         json_decref(j);
         if (r->status == 401 || r->status == 403)
@@ -584,12 +466,12 @@ int coce_binance_sync_time(coce_binance *b, coce_err *err)
 {
     if (!b)
         return coce_err_set(err, COCE_EINVAL, "binance: handle is NULL");
-    int64_t t0 = bn_now_ms();
+    int64_t t0 = coce__xhttp_now_ms();
     json_t *j = NULL;
     int rc = bn_request(b, "GET", "/api/v3/time", "", 0, &j, err);
     if (rc != COCE_OK)
         return rc;
-    int64_t t1 = bn_now_ms();
+    int64_t t1 = coce__xhttp_now_ms();
     int64_t server = bn_int(j, "serverTime");
     json_decref(j);
     if (server <= 0)
@@ -614,9 +496,7 @@ static int bn_request(coce_binance *b, const char *method, const char *path,
     for (int attempt = 0; attempt < attempts; attempt++) {
         if (attempt > 0) {
             b->st.retries++;
-            int64_t wait = b->o.backoff_ms
-                           << (attempt - 1 > 20 ? 20 : attempt - 1);
-            bn_sleep_ms(wait);
+            coce__xhttp_backoff(b->o.backoff_ms, attempt);
         }
         if (sign && !b->synced) {
             int src = coce_binance_sync_time(b, err);
@@ -644,27 +524,14 @@ static int bn_request(coce_binance *b, const char *method, const char *path,
                 return coce_err_set(err, COCE_ERANGE,
                                     "binance: %s: parameters too long", what);
         }
-        bn_resp r;
+        coce__xhttp_resp r;
         bn_perform(b, method, path, full, sign, &r);
         OPENSSL_cleanse(full, sizeof full);
         bn_note_limits(b, &r);
         if (r.curl != CURLE_OK) {
-            int timeout = r.curl == CURLE_OPERATION_TIMEDOUT;
-            if (bn_not_sent(r.curl))
-                last =
-                    coce_err_set(err, COCE_ENET, "binance: %s: %s (not sent)",
-                                 what, curl_easy_strerror(r.curl));
-            else if (!safe)
-                last = coce_err_set(
-                    err, COCE_EUNKNOWN,
-                    "binance: %s: %s after sending: outcome unknown, query by "
-                    "client id before anything else",
-                    what, curl_easy_strerror(r.curl));
-            else
-                last = coce_err_set(err, timeout ? COCE_ETIMEOUT : COCE_ENET,
-                                    "binance: %s: %s", what,
-                                    curl_easy_strerror(r.curl));
-            free(r.body.data);
+            last = coce__xhttp_failure(&r, safe, "binance", what, "client id",
+                                       err);
+            coce__xhttp_resp_free(&r);
             if (!safe)
                 return last;
             continue;
@@ -677,7 +544,7 @@ static int bn_request(coce_binance *b, const char *method, const char *path,
                                 safe ? ""
                                      : ": execution status unknown, query "
                                        "by client id before anything else");
-            free(r.body.data);
+            coce__xhttp_resp_free(&r);
             if (!safe)
                 return last;
             continue;
@@ -687,16 +554,16 @@ static int bn_request(coce_binance *b, const char *method, const char *path,
                 err, COCE_ERATELIMIT,
                 "binance: %s: HTTP %ld (%s), Retry-After %lld s", what,
                 r.status, r.status == 418 ? "IP banned" : "rate limited",
-                (long long)r.retry_after_s);
-            free(r.body.data);
-            if (!safe ||
-                b->st.blocked_until_ms - bn_now_ms() > b->o.max_wait_ms)
+                (long long)r.captured[BN_RETRY_AFTER]);
+            coce__xhttp_resp_free(&r);
+            if (!safe || b->st.blocked_until_ms - coce__xhttp_now_ms() >
+                             b->o.max_wait_ms)
                 return last;
             continue;
         }
         if (r.status < 200 || r.status >= 300) {
             last = bn_api_error(b, &r, what, err);
-            free(r.body.data);
+            coce__xhttp_resp_free(&r);
             /* A GET may be repeated: after -1021 with a fresh clock. */
             if (safe && (last == COCE_EUNKNOWN ||
                          (last == COCE_EEXCHANGE && sign && !b->synced)))
@@ -704,8 +571,8 @@ static int bn_request(coce_binance *b, const char *method, const char *path,
             return last;
         }
         json_error_t je;
-        json_t *j = r.body.data ? json_loads(r.body.data, 0, &je) : NULL;
-        free(r.body.data);
+        json_t *j = r.body ? json_loads(r.body, 0, &je) : NULL;
+        coce__xhttp_resp_free(&r);
         if (!j) {
             last = coce_err_set(
                 err, safe ? COCE_EPARSE : COCE_EUNKNOWN,
@@ -817,8 +684,8 @@ static int bn_symbol_info(coce_binance *b, coce_asset_id asset,
     }
     bn_parse_filters(&s, found);
     json_decref(j);
-    if (bn_grow((void **)&b->syms, &b->cap_syms, b->n_syms + 1, sizeof s) !=
-        COCE_OK)
+    if (coce__venue_grow((void **)&b->syms, &b->cap_syms, b->n_syms + 1,
+                         sizeof s) != COCE_OK)
         return coce_err_set(err, COCE_ENOMEM, "binance: out of memory");
     b->syms[b->n_syms] = s;
     *out = &b->syms[b->n_syms++];
@@ -865,8 +732,8 @@ static int bn_track(coce_binance *b, const coce_order_intent *intent,
     int rc = bn_symbol_name(b, intent->asset, symbol, err);
     if (rc != COCE_OK)
         return rc;
-    if (bn_grow((void **)&b->orders, &b->cap_orders, b->n_orders + 1,
-                sizeof *b->orders) != COCE_OK)
+    if (coce__venue_grow((void **)&b->orders, &b->cap_orders, b->n_orders + 1,
+                         sizeof *b->orders) != COCE_OK)
         return coce_err_set(err, COCE_ENOMEM, "binance: out of memory");
     bn_order *o = &b->orders[b->n_orders++];
     memset(o, 0, sizeof *o);
@@ -897,15 +764,6 @@ int coce_binance_track(coce_binance *b, const coce_order_intent *intent,
         o->quote_unknown = 1;
     }
     return rc;
-}
-
-static int bn_queue_fill(coce_binance *b, const coce_fill *f)
-{
-    if (bn_grow((void **)&b->queued, &b->cap_queued, b->n_queued + 1,
-                sizeof *f) != COCE_OK)
-        return COCE_ENOMEM;
-    b->queued[b->n_queued++] = *f;
-    return COCE_OK;
 }
 
 static coce_exec_status bn_status(const char *s)
@@ -1057,20 +915,10 @@ static int bn_place(void *impl, const coce_order_intent *in, int64_t now_ms,
 {
     (void)now_ms;
     coce_binance *b = impl;
-    if (n_fills)
-        *n_fills = 0;
-    if (!b || !in || !n_fills || (cap > 0 && !fills))
-        return coce_err_set(err, COCE_EINVAL, "binance: place: NULL argument");
-    if (in->side != COCE_SIDE_BUY && in->side != COCE_SIDE_SELL)
-        return coce_err_set(err, COCE_EINVAL, "binance: order %.40s: bad side",
-                            in->client_id);
-    if (!isfinite(in->qty) || !(in->qty > 0.0) ||
-        (in->type == COCE_ORDER_LIMIT &&
-         (!isfinite(in->limit_price) || !(in->limit_price > 0.0))))
-        return coce_err_set(err, COCE_EINVAL,
-                            "binance: order %.40s: qty and limit price must be "
-                            "finite and > 0",
-                            in->client_id);
+    int rc = coce__venue_check_place("binance", b, in, fills, cap, n_fills,
+                                     "qty", err);
+    if (rc != COCE_OK)
+        return rc;
     if (!bn_valid_client_id(in->client_id))
         return coce_err_set(err, COCE_EINVAL,
                             "binance: client id '%.40s' not 1..36 characters "
@@ -1082,7 +930,7 @@ static int bn_place(void *impl, const coce_order_intent *in, int64_t now_ms,
                             "process",
                             in->client_id);
     const bn_symbol *s = NULL;
-    int rc = bn_symbol_info(b, in->asset, &s, err);
+    rc = bn_symbol_info(b, in->asset, &s, err);
     if (rc != COCE_OK)
         return rc;
     char qty[64], price[64];
@@ -1110,8 +958,9 @@ static int bn_place(void *impl, const coce_order_intent *in, int64_t now_ms,
     /* Tracked before sending so that an unknown outcome can be queried; the
      * deadline is when the venue must refuse it (timestamp + recvWindow). */
     bn_order *o = NULL;
-    rc = bn_track(b, in, bn_now_ms() + b->o.recv_window_ms + BN_CLOCK_SLACK_MS,
-                  &o, err);
+    rc = bn_track(
+        b, in, coce__xhttp_now_ms() + b->o.recv_window_ms + BN_CLOCK_SLACK_MS,
+        &o, err);
     if (rc != COCE_OK)
         return rc;
     size_t idx = (size_t)(o - b->orders);
@@ -1153,7 +1002,7 @@ static int bn_place(void *impl, const coce_order_intent *in, int64_t now_ms,
         o->fees += fill.fee;
         if (*n_fills < cap)
             fills[(*n_fills)++] = fill;
-        else if (bn_queue_fill(b, &fill) != COCE_OK) {
+        else if (coce__venue_fills_push(&b->pending, &fill) != COCE_OK) {
             json_decref(j);
             return coce_err_set(err, COCE_ENOMEM, "binance: out of memory");
         }
@@ -1179,13 +1028,13 @@ static int bn_query(coce_binance *b, const char *client_id, json_t **out,
     int rc = bn_request(b, "GET", "/api/v3/order", params, 1, out, err);
     bn_order *o = *known;
     if (rc == COCE_ENOTFOUND && o->deadline_ms > 0 &&
-        bn_now_ms() <= o->deadline_ms)
+        coce__xhttp_now_ms() <= o->deadline_ms)
         return coce_err_set(err, COCE_EUNKNOWN,
                             "binance: order %s not visible yet; it may still "
                             "arrive for %lld ms (recvWindow): query again "
                             "later",
                             client_id,
-                            (long long)(o->deadline_ms - bn_now_ms()));
+                            (long long)(o->deadline_ms - coce__xhttp_now_ms()));
     if (rc == COCE_ENOTFOUND)
         o->terminal = 1;
     return rc;
@@ -1266,16 +1115,7 @@ static int bn_collect(coce_binance *b, const json_t *arr, coce_order_state *out,
     *n = k;
     if (k > cap)
         return COCE_ERANGE;
-    /* Oldest first (insertion sort: a handful of open orders). */
-    for (size_t a = 1; a < k; a++) {
-        coce_order_state t = out[a];
-        size_t c = a;
-        while (c > 0 && out[c - 1].placed_ms > t.placed_ms) {
-            out[c] = out[c - 1];
-            c--;
-        }
-        out[c] = t;
-    }
+    coce__venue_sort_by_placed(out, k);
     return COCE_OK;
 }
 
@@ -1366,7 +1206,7 @@ static int bn_poll_fills(void *impl, coce_fill *fills, size_t cap,
         return coce_err_set(err, COCE_EINVAL,
                             "binance: poll_fills: NULL argument");
     *n_fills = 0;
-    for (size_t i = 0; i < b->n_orders && b->n_queued < cap; i++) {
+    for (size_t i = 0; i < b->n_orders && b->pending.n < cap; i++) {
         if (b->orders[i].terminal)
             continue;
         json_t *j = NULL;
@@ -1399,20 +1239,14 @@ static int bn_poll_fills(void *impl, coce_fill *fills, size_t cap,
                           ? (quote - o->reported_quote) / f.qty
                           : quote / exec;
             f.time_ms = t;
-            if (bn_queue_fill(b, &f) != COCE_OK)
+            if (coce__venue_fills_push(&b->pending, &f) != COCE_OK)
                 return coce_err_set(err, COCE_ENOMEM, "binance: out of memory");
             o->reported_qty = exec;
             o->reported_quote = quote;
         }
         o->terminal = coce_exec_status_terminal(status);
     }
-    size_t k = b->n_queued < cap ? b->n_queued : cap;
-    if (k > 0) {
-        memcpy(fills, b->queued, k * sizeof *fills);
-        memmove(b->queued, b->queued + k, (b->n_queued - k) * sizeof *fills);
-        b->n_queued -= k;
-    }
-    *n_fills = k;
+    *n_fills = coce__venue_fills_take(&b->pending, fills, cap);
     return COCE_OK;
 }
 

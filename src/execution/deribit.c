@@ -2,19 +2,18 @@
  * fault matrix in docs/deribit.md. */
 #include "execution/deribit.h"
 
+#include "execution/http_call.h"
+#include "execution/venue_common.h"
 #include "utils/log.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
 #define DB_URL_MAX 512
 #define DB_SECRET_MAX 512
@@ -50,24 +49,15 @@ typedef struct db_order {
     double reported_coin;
     double fees;
     int terminal;
-    int unknown;       /* outcome not yet seen at the venue */
-    int coin_unknown;  /* reported_qty from the journal, its value not */
+    int unknown;        /* outcome not yet seen at the venue */
+    int coin_unknown;   /* reported_qty from the journal, its value not */
     double seen_filled; /* last filled_amount the venue showed */
     double seen_avg;
     int64_t seen_ms;
 } db_order;
 
-typedef struct db_buf {
-    char *data;
-    size_t len, cap;
-} db_buf;
-
-typedef struct db_resp {
-    long status;
-    CURLcode curl;
-    db_buf body;
-    int64_t retry_after_s; /* -1: absent */
-} db_resp;
+/* The one header read from an answer: Retry-After (seconds) on a 429. */
+static const char *const db_capture[] = {"Retry-After", NULL};
 
 struct coce_deribit {
     coce_deribit_opts o;
@@ -84,43 +74,10 @@ struct coce_deribit {
     size_t n_insts, cap_insts;
     db_order *orders;
     size_t n_orders, cap_orders;
-    coce_fill *queued;
-    size_t n_queued, cap_queued;
+    coce__venue_fills pending; /* fills not yet handed out */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
-
-static int64_t db_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void db_sleep_ms(int64_t ms)
-{
-    if (ms <= 0)
-        return;
-    struct timespec ts = {.tv_sec = ms / 1000,
-                          .tv_nsec = (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-static int db_grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return COCE_OK;
-    size_t nc = *cap ? *cap * 2 : 16;
-    while (nc < need)
-        nc *= 2;
-    void *q = realloc(*p, nc * elem);
-    if (!q)
-        return COCE_ENOMEM;
-    *p = q;
-    *cap = nc;
-    return COCE_OK;
-}
 
 static double db_num(const json_t *obj, const char *key)
 {
@@ -205,8 +162,7 @@ int coce_deribit_new(const coce_deribit_opts *opts, coce_deribit **out,
         return coce_err_set(err, COCE_EINVAL,
                             "deribit: deribit.base_url must start with "
                             "http:// or https://");
-    if (!o.client_id || !*o.client_id || !o.client_secret ||
-        !*o.client_secret)
+    if (!o.client_id || !*o.client_id || !o.client_secret || !*o.client_secret)
         return coce_err_set(err, COCE_ESECRET,
                             "deribit: client id or secret missing (set "
                             "DERIBIT_CLIENT_ID and DERIBIT_CLIENT_SECRET)");
@@ -264,7 +220,7 @@ void coce_deribit_free(coce_deribit *d)
     OPENSSL_cleanse(d->refresh, sizeof d->refresh);
     free(d->insts);
     free(d->orders);
-    free(d->queued);
+    coce__venue_fills_free(&d->pending);
     free(d);
 }
 
@@ -276,95 +232,36 @@ void coce_deribit_get_stats(const coce_deribit *d, coce_deribit_stats *out)
 
 /* ---- HTTP --------------------------------------------------------------- */
 
-static size_t db_write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    db_buf *b = ud;
-    size_t n = size * nmemb;
-    if (db_grow((void **)&b->data, &b->cap, b->len + n + 1, 1) != COCE_OK)
-        return 0;
-    memcpy(b->data + b->len, ptr, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
-}
-
-static size_t db_header_cb(char *line, size_t size, size_t nmemb, void *ud)
-{
-    db_resp *r = ud;
-    size_t n = size * nmemb;
-    static const char name[] = "Retry-After:";
-    size_t nl = sizeof name - 1;
-    if (n > nl && strncasecmp(line, name, nl) == 0) {
-        char tmp[32];
-        size_t vl = n - nl < sizeof tmp - 1 ? n - nl : sizeof tmp - 1;
-        memcpy(tmp, line + nl, vl);
-        tmp[vl] = '\0';
-        char *end = NULL;
-        long long v = strtoll(tmp, &end, 10);
-        if (end != tmp && v >= 0)
-            r->retry_after_s = (int64_t)v;
-    }
-    return n;
-}
-
 static void db_perform(coce_deribit *d, const char *method, const char *body,
-                       int bearer, int fresh, db_resp *r)
+                       int bearer, int fresh, coce__xhttp_resp *r)
 {
     char url[DB_URL_MAX + 128];
     snprintf(url, sizeof url, "%s/api/v2/%s", d->base_url, method);
-    memset(r, 0, sizeof *r);
-    r->retry_after_s = -1;
-    CURL *c = d->curl;
-    curl_easy_reset(c);
-    struct curl_slist *hdr =
-        curl_slist_append(NULL, "Content-Type: application/json");
+    char auth[DB_TOKEN_MAX + 32];
+    const char *hdr[3] = {"Content-Type: application/json", NULL, NULL};
     if (bearer) {
-        char auth[DB_TOKEN_MAX + 32];
         snprintf(auth, sizeof auth, "Authorization: Bearer %s", d->access);
-        hdr = curl_slist_append(hdr, auth);
-        OPENSSL_cleanse(auth, sizeof auth);
+        hdr[1] = auth;
     }
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)d->o.timeout_ms);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)d->o.timeout_ms);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, db_write_cb);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, db_header_cb);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "coce/" COCE_VERSION);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    if (fresh) {
-        /* libcurl silently resends a request whose reused connection died
-         * before any answer: for an order that is a second order. A fresh
-         * connection, closed afterwards, is never retried by libcurl. */
-        curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
-        curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
-    }
+    /* fresh: an order must not be resent by libcurl (http_call.h). */
+    coce__xhttp_req req = {.method = "POST",
+                           .url = url,
+                           .headers = hdr,
+                           .body = body,
+                           .timeout_ms = d->o.timeout_ms,
+                           .fresh = fresh,
+                           .capture = db_capture};
     d->st.requests++;
-    r->curl = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_slist_free_all(hdr);
-}
-
-static int db_not_sent(CURLcode c)
-{
-    return c == CURLE_COULDNT_CONNECT || c == CURLE_COULDNT_RESOLVE_HOST ||
-           c == CURLE_COULDNT_RESOLVE_PROXY ||
-           c == CURLE_UNSUPPORTED_PROTOCOL || c == CURLE_URL_MALFORMAT;
+    coce__xhttp_perform(d->curl, &req, r);
+    if (bearer)
+        OPENSSL_cleanse(auth, sizeof auth);
 }
 
 static void db_block(coce_deribit *d, int64_t retry_after_s)
 {
-    int64_t wait =
-        retry_after_s >= 0 ? retry_after_s * 1000 : d->o.backoff_ms;
-    int64_t until = db_now_ms() + wait;
+    int64_t wait = retry_after_s >= 0 ? retry_after_s * 1000 : d->o.backoff_ms;
     d->st.rate_limited++;
-    if (until > d->st.blocked_until_ms)
-        d->st.blocked_until_ms = until;
+    coce__xhttp_block(&d->st.blocked_until_ms, coce__xhttp_now_ms(), wait);
     coce_log(COCE_LOG_WARN, "deribit", "rate_limited", "{s:I}", "wait_ms",
              (json_int_t)wait);
 }
@@ -374,13 +271,10 @@ static void db_block(coce_deribit *d, int64_t retry_after_s)
 static int db_respect_block(coce_deribit *d, int safe, const char *method,
                             coce_err *err)
 {
-    int64_t wait = d->st.blocked_until_ms - db_now_ms();
-    if (wait <= 0)
+    int64_t wait =
+        coce__xhttp_wait_block(d->st.blocked_until_ms, safe, d->o.max_wait_ms);
+    if (wait == 0)
         return COCE_OK;
-    if (safe && wait <= d->o.max_wait_ms) {
-        db_sleep_ms(wait);
-        return COCE_OK;
-    }
     return coce_err_set(err, COCE_ERATELIMIT,
                         "deribit: %s not sent: rate limited for another %lld "
                         "ms",
@@ -395,27 +289,27 @@ typedef struct db_code_map {
 } db_code_map;
 
 static const db_code_map db_codes[] = {
-    {10000, COCE_EAUTH, 0},       /* authorization_required */
-    {13004, COCE_EAUTH, 0},       /* invalid_credentials */
-    {13009, COCE_EAUTH, 0},       /* unauthorized: wrong/expired token */
-    {13021, COCE_EAUTH, 0},       /* forbidden */
-    {11042, COCE_EAUTH, 0},       /* permission_denied */
-    {10028, COCE_ERATELIMIT, 1},  /* too_many_requests */
-    {10066, COCE_ERATELIMIT, 1},  /* too_many_concurrent_requests */
-    {10047, COCE_ERATELIMIT, 1},  /* matching_engine_queue_full */
-    {10004, COCE_ENOTFOUND, 0},   /* order_not_found */
-    {11094, COCE_EUNKNOWN, 1},    /* internal_server_error */
-    {13028, COCE_EUNKNOWN, 1},    /* temporarily_unavailable */
-    {10040, COCE_EEXCHANGE, 1},   /* retry: not processed */
-    {10041, COCE_EEXCHANGE, 1},   /* settlement_in_progress */
-    {11051, COCE_EEXCHANGE, 1},   /* system_maintenance */
-    {13888, COCE_EEXCHANGE, 0},   /* timed_out: valid_until passed */
-    {10009, COCE_EEXCHANGE, 0},   /* not_enough_funds */
-    {10010, COCE_EEXCHANGE, 0},   /* already_closed */
-    {11044, COCE_EEXCHANGE, 0},   /* not_open_order */
-    {11008, COCE_EEXCHANGE, 0},   /* already_filled */
-    {10020, COCE_EEXCHANGE, 0},   /* invalid_or_unsupported_instrument */
-    {13020, COCE_EEXCHANGE, 0},   /* not_found: instrument */
+    {10000, COCE_EAUTH, 0},      /* authorization_required */
+    {13004, COCE_EAUTH, 0},      /* invalid_credentials */
+    {13009, COCE_EAUTH, 0},      /* unauthorized: wrong/expired token */
+    {13021, COCE_EAUTH, 0},      /* forbidden */
+    {11042, COCE_EAUTH, 0},      /* permission_denied */
+    {10028, COCE_ERATELIMIT, 1}, /* too_many_requests */
+    {10066, COCE_ERATELIMIT, 1}, /* too_many_concurrent_requests */
+    {10047, COCE_ERATELIMIT, 1}, /* matching_engine_queue_full */
+    {10004, COCE_ENOTFOUND, 0},  /* order_not_found */
+    {11094, COCE_EUNKNOWN, 1},   /* internal_server_error */
+    {13028, COCE_EUNKNOWN, 1},   /* temporarily_unavailable */
+    {10040, COCE_EEXCHANGE, 1},  /* retry: not processed */
+    {10041, COCE_EEXCHANGE, 1},  /* settlement_in_progress */
+    {11051, COCE_EEXCHANGE, 1},  /* system_maintenance */
+    {13888, COCE_EEXCHANGE, 0},  /* timed_out: valid_until passed */
+    {10009, COCE_EEXCHANGE, 0},  /* not_enough_funds */
+    {10010, COCE_EEXCHANGE, 0},  /* already_closed */
+    {11044, COCE_EEXCHANGE, 0},  /* not_open_order */
+    {11008, COCE_EEXCHANGE, 0},  /* already_filled */
+    {10020, COCE_EEXCHANGE, 0},  /* invalid_or_unsupported_instrument */
+    {13020, COCE_EEXCHANGE, 0},  /* not_found: instrument */
 };
 
 static int db_map_code(long long code, int *transient)
@@ -448,8 +342,7 @@ static int db_call(coce_deribit *d, const char *method, json_t *params,
     for (int attempt = 0; attempt < attempts; attempt++) {
         if (attempt > 0 && !skip_wait) {
             d->st.retries++;
-            db_sleep_ms(d->o.backoff_ms
-                        << (attempt - 1 > 20 ? 20 : attempt - 1));
+            coce__xhttp_backoff(d->o.backoff_ms, attempt);
         }
         skip_wait = 0;
         if (is_private) {
@@ -473,48 +366,33 @@ static int db_call(coce_deribit *d, const char *method, json_t *params,
             json_decref(params);
             return coce_err_set(err, COCE_ENOMEM, "deribit: out of memory");
         }
-        int64_t t0 = db_now_ms();
-        db_resp r;
+        int64_t t0 = coce__xhttp_now_ms();
+        coce__xhttp_resp r;
         db_perform(d, method, body, is_private, !safe, &r);
-        int64_t t1 = db_now_ms();
+        int64_t t1 = coce__xhttp_now_ms();
         OPENSSL_cleanse(body, strlen(body));
         free(body);
         if (r.curl != CURLE_OK) {
-            if (db_not_sent(r.curl))
-                last = coce_err_set(err, COCE_ENET,
-                                    "deribit: %s: %s (not sent)", method,
-                                    curl_easy_strerror(r.curl));
-            else if (!safe)
-                last = coce_err_set(
-                    err, COCE_EUNKNOWN,
-                    "deribit: %s: %s after sending: outcome unknown, query "
-                    "by label before anything else",
-                    method, curl_easy_strerror(r.curl));
-            else
-                last = coce_err_set(
-                    err,
-                    r.curl == CURLE_OPERATION_TIMEDOUT ? COCE_ETIMEOUT
-                                                       : COCE_ENET,
-                    "deribit: %s: %s", method, curl_easy_strerror(r.curl));
-            free(r.body.data);
+            last =
+                coce__xhttp_failure(&r, safe, "deribit", method, "label", err);
+            coce__xhttp_resp_free(&r);
             if (!safe)
                 break;
             continue;
         }
         if (r.status == 429) {
-            db_block(d, r.retry_after_s);
+            db_block(d, r.captured[0]);
             json_error_t je429;
-            json_t *j429 =
-                r.body.data ? json_loads(r.body.data, 0, &je429) : NULL;
-            long long code = (long long)json_integer_value(json_object_get(
-                json_object_get(j429, "error"), "code"));
+            json_t *j429 = r.body ? json_loads(r.body, 0, &je429) : NULL;
+            long long code = (long long)json_integer_value(
+                json_object_get(json_object_get(j429, "error"), "code"));
             json_decref(j429);
             last = coce_err_set(err, COCE_ERATELIMIT,
                                 "deribit: %s: HTTP 429, error %lld "
                                 "too_many_requests%s",
                                 method, code, safe ? "" : ": not placed");
-            free(r.body.data);
-            if (!safe || d->st.blocked_until_ms - db_now_ms() >
+            coce__xhttp_resp_free(&r);
+            if (!safe || d->st.blocked_until_ms - coce__xhttp_now_ms() >
                              d->o.max_wait_ms)
                 break;
             continue;
@@ -525,14 +403,14 @@ static int db_call(coce_deribit *d, const char *method, json_t *params,
                                 safe ? ""
                                      : ": outcome unknown, query by label "
                                        "before anything else");
-            free(r.body.data);
+            coce__xhttp_resp_free(&r);
             if (!safe)
                 break;
             continue;
         }
         json_error_t je;
-        json_t *j = r.body.data ? json_loads(r.body.data, 0, &je) : NULL;
-        free(r.body.data);
+        json_t *j = r.body ? json_loads(r.body, 0, &je) : NULL;
+        coce__xhttp_resp_free(&r);
         if (!json_is_object(j)) {
             json_decref(j);
             if (r.status == 401 || r.status == 403) {
@@ -565,8 +443,8 @@ static int db_call(coce_deribit *d, const char *method, json_t *params,
             char msg[160], data[160] = "";
             snprintf(msg, sizeof msg, "%s", db_str(e, "message"));
             const json_t *dj = json_object_get(e, "data");
-            if (json_is_object(dj) && json_is_string(
-                                          json_object_get(dj, "reason")))
+            if (json_is_object(dj) &&
+                json_is_string(json_object_get(dj, "reason")))
                 snprintf(data, sizeof data, " (%s)", db_str(dj, "reason"));
             json_decref(j);
             int transient = 0;
@@ -580,7 +458,7 @@ static int db_call(coce_deribit *d, const char *method, json_t *params,
                                       "before anything else"
                                     : "");
             if (code == 10028 || code == 10066 || code == 10047)
-                db_block(d, r.retry_after_s);
+                db_block(d, r.captured[0]);
             if (code == 13009 && is_private && !reauthed) {
                 /* An error answer was not executed: a fresh token and one
                  * more attempt cannot duplicate anything. */
@@ -592,7 +470,8 @@ static int db_call(coce_deribit *d, const char *method, json_t *params,
                 continue;
             }
             if (safe && transient &&
-                d->st.blocked_until_ms - db_now_ms() <= d->o.max_wait_ms)
+                d->st.blocked_until_ms - coce__xhttp_now_ms() <=
+                    d->o.max_wait_ms)
                 continue;
             break;
         }
@@ -603,8 +482,9 @@ static int db_call(coce_deribit *d, const char *method, json_t *params,
                                 "deribit: %s: answer without result or "
                                 "error%s",
                                 method,
-                                safe ? "" : ": outcome unknown, query by "
-                                            "label first");
+                                safe ? ""
+                                     : ": outcome unknown, query by "
+                                       "label first");
             if (!safe)
                 break;
             continue;
@@ -623,12 +503,11 @@ static int db_call(coce_deribit *d, const char *method, json_t *params,
 static int db_grant(coce_deribit *d, int use_refresh, coce_err *err)
 {
     json_t *params =
-        use_refresh
-            ? json_pack("{s:s, s:s}", "grant_type", "refresh_token",
-                        "refresh_token", d->refresh)
-            : json_pack("{s:s, s:s, s:s}", "grant_type", "client_credentials",
-                        "client_id", d->client_id, "client_secret",
-                        d->client_secret);
+        use_refresh ? json_pack("{s:s, s:s}", "grant_type", "refresh_token",
+                                "refresh_token", d->refresh)
+                    : json_pack("{s:s, s:s, s:s}", "grant_type",
+                                "client_credentials", "client_id", d->client_id,
+                                "client_secret", d->client_secret);
     json_t *res = NULL;
     int rc = db_call(d, "public/auth", params, DB_AUTH, &res, err);
     if (rc != COCE_OK)
@@ -646,7 +525,7 @@ static int db_grant(coce_deribit *d, int use_refresh, coce_err *err)
     snprintf(d->access, sizeof d->access, "%s", access);
     snprintf(d->refresh, sizeof d->refresh, "%s", refresh);
     json_decref(res);
-    d->st.token_expiry_ms = db_now_ms() + expires_in * 1000;
+    d->st.token_expiry_ms = coce__xhttp_now_ms() + expires_in * 1000;
     if (use_refresh)
         d->st.refreshes++;
     else
@@ -665,7 +544,7 @@ int coce_deribit_authenticate(coce_deribit *d, coce_err *err)
 
 static int db_ensure_token(coce_deribit *d, coce_err *err)
 {
-    int64_t left = d->st.token_expiry_ms - db_now_ms();
+    int64_t left = d->st.token_expiry_ms - coce__xhttp_now_ms();
     if (d->access[0] && left > d->o.refresh_margin_ms)
         return COCE_OK;
     if (d->access[0] && d->refresh[0] && left > 0) {
@@ -723,8 +602,8 @@ int coce_deribit_register(coce_deribit *d, coce_asset_id asset,
                             "deribit: register: no currency in instrument "
                             "name '%s'",
                             instrument);
-    if (db_grow((void **)&d->insts, &d->cap_insts, d->n_insts + 1,
-                sizeof in) != COCE_OK)
+    if (coce__venue_grow((void **)&d->insts, &d->cap_insts, d->n_insts + 1,
+                         sizeof in) != COCE_OK)
         return coce_err_set(err, COCE_ENOMEM, "deribit: out of memory");
     in.asset = asset;
     snprintf(in.name, sizeof in.name, "%s", instrument);
@@ -741,10 +620,10 @@ static int db_load_rules(coce_deribit *d, db_inst *in, coce_err *err)
         return COCE_OK;
     size_t idx = (size_t)(in - d->insts);
     json_t *res = NULL;
-    int rc = db_call(d, "public/get_instruments",
-                     json_pack("{s:s, s:s}", "currency", in->currency, "kind",
-                               "option"),
-                     DB_READ, &res, err);
+    int rc = db_call(
+        d, "public/get_instruments",
+        json_pack("{s:s, s:s}", "currency", in->currency, "kind", "option"),
+        DB_READ, &res, err);
     if (rc != COCE_OK)
         return rc;
     in = &d->insts[idx];
@@ -828,8 +707,8 @@ static int db_track(coce_deribit *d, const coce_order_intent *intent,
         return coce_err_set(err, COCE_EINVAL,
                             "deribit: asset %u has no registered instrument",
                             (unsigned)intent->asset);
-    if (db_grow((void **)&d->orders, &d->cap_orders, d->n_orders + 1,
-                sizeof *d->orders) != COCE_OK)
+    if (coce__venue_grow((void **)&d->orders, &d->cap_orders, d->n_orders + 1,
+                         sizeof *d->orders) != COCE_OK)
         return coce_err_set(err, COCE_ENOMEM, "deribit: out of memory");
     db_order *o = &d->orders[d->n_orders++];
     memset(o, 0, sizeof *o);
@@ -863,15 +742,6 @@ int coce_deribit_track(coce_deribit *d, const coce_order_intent *intent,
     return rc;
 }
 
-static int db_queue_fill(coce_deribit *d, const coce_fill *f)
-{
-    if (db_grow((void **)&d->queued, &d->cap_queued, d->n_queued + 1,
-                sizeof *f) != COCE_OK)
-        return COCE_ENOMEM;
-    d->queued[d->n_queued++] = *f;
-    return COCE_OK;
-}
-
 /* "order_state": open, filled, rejected, cancelled, untriggered. */
 static coce_exec_status db_status(const json_t *o)
 {
@@ -900,10 +770,9 @@ static void db_order_state(coce_deribit *d, const json_t *j,
                  db_str(j, "label"));
         const db_inst *in = db_inst_named(d, db_str(j, "instrument_name"));
         st->intent.asset = in ? in->asset : COCE_ASSET_QUOTE;
-        st->intent.side =
-            (int8_t)(strcmp(db_str(j, "direction"), "sell") == 0
-                         ? COCE_SIDE_SELL
-                         : COCE_SIDE_BUY);
+        st->intent.side = (int8_t)(strcmp(db_str(j, "direction"), "sell") == 0
+                                       ? COCE_SIDE_SELL
+                                       : COCE_SIDE_BUY);
         st->intent.type = strcmp(db_str(j, "order_type"), "market") == 0
                               ? COCE_ORDER_MARKET
                               : COCE_ORDER_LIMIT;
@@ -925,15 +794,15 @@ static void db_order_state(coce_deribit *d, const json_t *j,
 /* private/get_order_state_by_label: the order with this label, or NULL
  * (*out) when the venue has none. Several (placed by another process with
  * the same label) is COCE_EEXIST. */
-static int db_by_label(coce_deribit *d, const char *currency,
-                       const char *label, json_t **out, coce_err *err)
+static int db_by_label(coce_deribit *d, const char *currency, const char *label,
+                       json_t **out, coce_err *err)
 {
     *out = NULL;
     json_t *res = NULL;
-    int rc = db_call(d, "private/get_order_state_by_label",
-                     json_pack("{s:s, s:s}", "currency", currency, "label",
-                               label),
-                     DB_READ, &res, err);
+    int rc =
+        db_call(d, "private/get_order_state_by_label",
+                json_pack("{s:s, s:s}", "currency", currency, "label", label),
+                DB_READ, &res, err);
     if (rc != COCE_OK)
         return rc;
     size_t n = json_array_size(res);
@@ -984,13 +853,13 @@ static int db_query(coce_deribit *d, const char *client_id, json_t **out,
         db_note_order(o, *out);
         return COCE_OK;
     }
-    if (o->deadline_ms > 0 && db_now_ms() <= o->deadline_ms)
+    if (o->deadline_ms > 0 && coce__xhttp_now_ms() <= o->deadline_ms)
         return coce_err_set(err, COCE_EUNKNOWN,
                             "deribit: order %s not visible yet; it may still "
                             "start for %lld ms (valid_until): query again "
                             "later",
                             client_id,
-                            (long long)(o->deadline_ms - db_now_ms()));
+                            (long long)(o->deadline_ms - coce__xhttp_now_ms()));
     o->terminal = 1;
     o->unknown = 0;
     return coce_err_set(err, COCE_ENOTFOUND,
@@ -1051,10 +920,10 @@ int coce_deribit_position(coce_deribit *d, coce_asset_id asset, double *size,
     char name[COCE_DERIBIT_NAME_MAX];
     snprintf(name, sizeof name, "%s", in->name);
     json_t *res = NULL;
-    int rc = db_call(d, "private/get_positions",
-                     json_pack("{s:s, s:s}", "currency", in->currency, "kind",
-                               "option"),
-                     DB_READ, &res, err);
+    int rc = db_call(
+        d, "private/get_positions",
+        json_pack("{s:s, s:s}", "currency", in->currency, "kind", "option"),
+        DB_READ, &res, err);
     if (rc != COCE_OK)
         return rc;
     size_t i;
@@ -1112,20 +981,10 @@ static int db_place(void *impl, const coce_order_intent *in, int64_t now_ms,
 {
     (void)now_ms;
     coce_deribit *d = impl;
-    if (n_fills)
-        *n_fills = 0;
-    if (!d || !in || !n_fills || (cap > 0 && !fills))
-        return coce_err_set(err, COCE_EINVAL, "deribit: place: NULL argument");
-    if (in->side != COCE_SIDE_BUY && in->side != COCE_SIDE_SELL)
-        return coce_err_set(err, COCE_EINVAL, "deribit: order %.40s: bad side",
-                            in->client_id);
-    if (!isfinite(in->qty) || !(in->qty > 0.0) ||
-        (in->type == COCE_ORDER_LIMIT &&
-         (!isfinite(in->limit_price) || !(in->limit_price > 0.0))))
-        return coce_err_set(err, COCE_EINVAL,
-                            "deribit: order %.40s: amount and limit price "
-                            "must be finite and > 0",
-                            in->client_id);
+    int rc = coce__venue_check_place("deribit", d, in, fills, cap, n_fills,
+                                     "amount", err);
+    if (rc != COCE_OK)
+        return rc;
     if (!db_valid_label(in->client_id))
         return coce_err_set(err, COCE_EINVAL,
                             "deribit: client id '%.40s' empty, too long or "
@@ -1143,7 +1002,7 @@ static int db_place(void *impl, const coce_order_intent *in, int64_t now_ms,
                             (unsigned)in->asset);
     size_t ii = (size_t)(inst - d->insts);
     double amount = 0.0, price = 0.0;
-    int rc = db_check_rules(d, inst, in, &amount, &price, err);
+    rc = db_check_rules(d, inst, in, &amount, &price, err);
     if (rc != COCE_OK)
         return rc;
     inst = &d->insts[ii];
@@ -1174,7 +1033,7 @@ static int db_place(void *impl, const coce_order_intent *in, int64_t now_ms,
                                 in->client_id, amount, inst->name, sellable);
     }
     int64_t valid_until =
-        db_now_ms() + d->st.time_offset_ms + d->o.valid_window_ms;
+        coce__xhttp_now_ms() + d->st.time_offset_ms + d->o.valid_window_ms;
     json_t *params = json_pack(
         "{s:s, s:f, s:s, s:s, s:I}", "instrument_name", inst->name, "amount",
         amount, "type", in->type == COCE_ORDER_MARKET ? "market" : "limit",
@@ -1187,9 +1046,9 @@ static int db_place(void *impl, const coce_order_intent *in, int64_t now_ms,
     snprintf(name, sizeof name, "%s", inst->name);
     /* Tracked before sending so that an unknown outcome can be queried. */
     db_order *o = NULL;
-    rc = db_track(d, in,
-                  db_now_ms() + d->o.valid_window_ms + DB_CLOCK_SLACK_MS, &o,
-                  err);
+    rc = db_track(
+        d, in, coce__xhttp_now_ms() + d->o.valid_window_ms + DB_CLOCK_SLACK_MS,
+        &o, err);
     if (rc != COCE_OK) {
         json_decref(params);
         return rc;
@@ -1211,9 +1070,9 @@ static int db_place(void *impl, const coce_order_intent *in, int64_t now_ms,
             o->unknown = 0;
             o->deadline_ms = 0;
         }
-        coce_log(rc == COCE_EUNKNOWN ? COCE_LOG_WARN : COCE_LOG_INFO,
-                 "deribit", "order_error", "{s:s, s:s}", "client_id",
-                 in->client_id, "error", coce_err_name(rc));
+        coce_log(rc == COCE_EUNKNOWN ? COCE_LOG_WARN : COCE_LOG_INFO, "deribit",
+                 "order_error", "{s:s, s:s}", "client_id", in->client_id,
+                 "error", coce_err_name(rc));
         return rc;
     }
     const json_t *ord = json_object_get(res, "order");
@@ -1236,7 +1095,7 @@ static int db_place(void *impl, const coce_order_intent *in, int64_t now_ms,
         o->fees += f.fee;
         if (*n_fills < cap) {
             fills[(*n_fills)++] = f;
-        } else if (db_queue_fill(d, &f) != COCE_OK) {
+        } else if (coce__venue_fills_push(&d->pending, &f) != COCE_OK) {
             json_decref(res);
             return coce_err_set(err, COCE_ENOMEM, "deribit: out of memory");
         }
@@ -1291,8 +1150,8 @@ static int db_cancel(void *impl, const char *client_id, int64_t now_ms,
         o = db_find(d, client_id);
         db_note_order(o, res);
         json_decref(res);
-        coce_log(COCE_LOG_INFO, "deribit", "order_cancel", "{s:s}",
-                 "client_id", client_id);
+        coce_log(COCE_LOG_INFO, "deribit", "order_cancel", "{s:s}", "client_id",
+                 client_id);
         return COCE_OK;
     }
     if (rc == COCE_ENOTFOUND)
@@ -1342,15 +1201,7 @@ static int db_open_orders(void *impl, coce_order_state *out, size_t cap,
         return coce_err_set(err, COCE_ERANGE,
                             "deribit: open_orders: %zu orders, room for %zu", k,
                             cap);
-    for (size_t a = 1; a < k; a++) { /* oldest first */
-        coce_order_state t = out[a];
-        size_t c = a;
-        while (c > 0 && out[c - 1].placed_ms > t.placed_ms) {
-            out[c] = out[c - 1];
-            c--;
-        }
-        out[c] = t;
-    }
+    coce__venue_sort_by_placed(out, k);
     return COCE_OK;
 }
 
@@ -1363,8 +1214,8 @@ static int db_balances(void *impl, coce_balance *out, size_t cap, size_t *n,
     *n = 0;
     json_t *res = NULL;
     int rc = db_call(d, "private/get_account_summary",
-                     json_pack("{s:s}", "currency", d->currency), DB_READ,
-                     &res, err);
+                     json_pack("{s:s}", "currency", d->currency), DB_READ, &res,
+                     err);
     if (rc != COCE_OK)
         return rc;
     coce_balance q;
@@ -1403,7 +1254,8 @@ static int db_instrument_rules(void *impl, coce_asset_id asset,
 {
     coce_deribit *d = impl;
     if (!d || !out)
-        return coce_err_set(err, COCE_EINVAL, "deribit: instrument_rules: NULL");
+        return coce_err_set(err, COCE_EINVAL,
+                            "deribit: instrument_rules: NULL");
     db_inst *in = db_inst_of(d, asset);
     if (!in)
         return coce_err_set(err, COCE_EINVAL,
@@ -1429,7 +1281,7 @@ static int db_poll_fills(void *impl, coce_fill *fills, size_t cap,
     if (!d || !n_fills || (cap > 0 && !fills))
         return coce_err_set(err, COCE_EINVAL, "deribit: poll_fills: NULL");
     *n_fills = 0;
-    for (size_t i = 0; i < d->n_orders && d->n_queued < cap; i++) {
+    for (size_t i = 0; i < d->n_orders && d->pending.n < cap; i++) {
         char id[COCE_CLIENT_ID_MAX];
         snprintf(id, sizeof id, "%s", d->orders[i].intent.client_id);
         db_order *o = &d->orders[i];
@@ -1463,19 +1315,13 @@ static int db_poll_fills(void *impl, coce_fill *fills, size_t cap,
                           ? (coin - o->reported_coin) / f.qty
                           : avg;
             f.time_ms = o->seen_ms;
-            if (db_queue_fill(d, &f) != COCE_OK)
+            if (coce__venue_fills_push(&d->pending, &f) != COCE_OK)
                 return coce_err_set(err, COCE_ENOMEM, "deribit: out of memory");
             o->reported_qty = filled;
             o->reported_coin = coin;
         }
     }
-    size_t k = d->n_queued < cap ? d->n_queued : cap;
-    if (k > 0) {
-        memcpy(fills, d->queued, k * sizeof *fills);
-        memmove(d->queued, d->queued + k, (d->n_queued - k) * sizeof *fills);
-        d->n_queued -= k;
-    }
-    *n_fills = k;
+    *n_fills = coce__venue_fills_take(&d->pending, fills, cap);
     return COCE_OK;
 }
 
@@ -1545,10 +1391,10 @@ int coce_deribit_order_book(coce_deribit *d, const char *instrument, int depth,
                             depth);
     memset(out, 0, sizeof *out);
     json_t *res = NULL;
-    int rc = db_call(d, "public/get_order_book",
-                     json_pack("{s:s, s:i}", "instrument_name", instrument,
-                               "depth", depth),
-                     DB_READ, &res, err);
+    int rc = db_call(
+        d, "public/get_order_book",
+        json_pack("{s:s, s:i}", "instrument_name", instrument, "depth", depth),
+        DB_READ, &res, err);
     if (rc != COCE_OK)
         return rc;
     snprintf(out->instrument, sizeof out->instrument, "%s",

@@ -4,21 +4,19 @@
  * errors.md). */
 #include "fake_binance.h"
 
+#include "fake_common.c"
+
 #include <jansson.h>
 #include <microhttpd.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include <arpa/inet.h>
 #include <math.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <time.h>
 
 #define FB_MAX_SYMBOLS 16
 #define FB_MAX_BALANCES 16
@@ -39,12 +37,6 @@ typedef struct fb_fault {
     coce_fake_bn_fault fault;
     int count, param;
 } fb_fault;
-
-typedef struct fb_req {
-    char *uri;
-    char *body;
-    size_t len, cap;
-} fb_req;
 
 typedef struct fb_hit {
     char method[16], path[64];
@@ -74,20 +66,6 @@ struct coce_fake_binance {
     int auth_failures;
     int64_t next_id;
 };
-
-static int64_t fb_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void fb_sleep(int ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000,
-                          .tv_nsec = (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 /* ---- parameters ------------------------------------------------------- */
 
@@ -310,7 +288,7 @@ static void fb_new_order(coce_fake_binance *f, const char *q, const char *b,
     o->qty = qv;
     o->price = pv;
     o->order_id = f->next_id++;
-    o->time_ms = o->update_ms = fb_now() + f->offset_ms;
+    o->time_ms = o->update_ms = coce_fake_now_ms() + f->offset_ms;
     json_t *fills = json_array();
     if (market) {
         /* Two fills, to exercise the FULL response's list. */
@@ -371,7 +349,7 @@ static int fb_check_signed(coce_fake_binance *f, struct MHD_Connection *c,
     }
     fb_param(q, b, "recvWindow", rw, sizeof rw);
     int64_t t = strtoll(ts, NULL, 10), window = strtoll(rw, NULL, 10);
-    int64_t server = fb_now() + f->offset_ms;
+    int64_t server = coce_fake_now_ms() + f->offset_ms;
     /* rest-api.md, Timing security. */
     if (!(t < server + 1000 && server - t <= window)) {
         f->auth_failures++;
@@ -411,7 +389,7 @@ static void fb_route(coce_fake_binance *f, struct MHD_Connection *c,
     if (get && strcmp(path, "/api/v3/time") == 0) {
         fb_json(a, 200,
                 json_pack("{s:I}", "serverTime",
-                          (json_int_t)(fb_now() + f->offset_ms)));
+                          (json_int_t)(coce_fake_now_ms() + f->offset_ms)));
         return;
     }
     if (get && strcmp(path, "/api/v3/exchangeInfo") == 0) {
@@ -428,7 +406,8 @@ static void fb_route(coce_fake_binance *f, struct MHD_Connection *c,
         }
         fb_json(a, 200,
                 json_pack("{s:s, s:I, s:[], s:[], s:o}", "timezone", "UTC",
-                          "serverTime", (json_int_t)(fb_now() + f->offset_ms),
+                          "serverTime",
+                          (json_int_t)(coce_fake_now_ms() + f->offset_ms),
                           "rateLimits", "exchangeFilters", "symbols", arr));
         return;
     }
@@ -511,7 +490,7 @@ static void fb_route(coce_fake_binance *f, struct MHD_Connection *c,
             return;
         }
         snprintf(o->status, sizeof o->status, "CANCELED");
-        o->update_ms = fb_now() + f->offset_ms;
+        o->update_ms = coce_fake_now_ms() + f->offset_ms;
         json_t *j = fb_order_json(o);
         json_object_set_new(j, "origClientOrderId", json_string(o->client_id));
         fb_json(a, 200, j);
@@ -521,30 +500,6 @@ static void fb_route(coce_fake_binance *f, struct MHD_Connection *c,
 }
 
 /* ---- MHD glue ---------------------------------------------------------- */
-
-static void *fb_uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
-{
-    (void)cls;
-    (void)c;
-    fb_req *r = calloc(1, sizeof *r);
-    r->uri = strdup(uri);
-    return r;
-}
-
-static void fb_done_cb(void *cls, struct MHD_Connection *c, void **con_cls,
-                       enum MHD_RequestTerminationCode toe)
-{
-    (void)cls;
-    (void)c;
-    (void)toe;
-    fb_req *r = *con_cls;
-    if (r) {
-        free(r->uri);
-        free(r->body);
-        free(r);
-    }
-    *con_cls = NULL;
-}
 
 static int fb_take_fault(coce_fake_binance *f, const char *method,
                          const char *path, int *param)
@@ -571,25 +526,9 @@ static enum MHD_Result fb_handler(void *cls, struct MHD_Connection *c,
 {
     (void)version;
     coce_fake_binance *f = cls;
-    fb_req *r = *con_cls;
-    if (*upload_size > 0) {
-        if (r->len + *upload_size + 1 > r->cap) {
-            r->cap = (r->len + *upload_size + 1) * 2;
-            r->body = realloc(r->body, r->cap);
-        }
-        memcpy(r->body + r->len, upload, *upload_size);
-        r->len += *upload_size;
-        r->body[r->len] = '\0';
-        *upload_size = 0;
+    if (coce_fake_req_collect(con_cls, upload, upload_size))
         return MHD_YES;
-    }
-    if (!r->body) {
-        /* First call (headers only): wait for a possible body. */
-        r->body = calloc(1, 1);
-        r->cap = 1;
-        if (strcmp(method, "POST") == 0)
-            return MHD_YES;
-    }
+    const coce_fake_req *r = *con_cls;
     const char *qm = strchr(r->uri, '?');
     const char *query = qm ? qm + 1 : "";
     fb_answer a;
@@ -610,7 +549,7 @@ static enum MHD_Result fb_handler(void *cls, struct MHD_Connection *c,
     pthread_mutex_unlock(&f->mu);
 
     if (fault == COCE_FAKE_BN_SLOW)
-        fb_sleep(param);
+        coce_fake_sleep_ms(param);
     if (fault == COCE_FAKE_BN_429 || fault == COCE_FAKE_BN_418) {
         fb_error(&a, fault == COCE_FAKE_BN_429 ? 429 : 418, -1003,
                  "Too much request weight used.");
@@ -641,23 +580,16 @@ static enum MHD_Result fb_handler(void *cls, struct MHD_Connection *c,
             a.body[n / 2] = '\0';
         }
     }
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        strlen(a.body), a.body, MHD_RESPMEM_MUST_FREE);
-    MHD_add_response_header(resp, "Content-Type", "application/json");
     char num[32];
     snprintf(num, sizeof num, "%lld", (long long)weight);
-    MHD_add_response_header(resp, "x-mbx-used-weight-1m", num);
-    if (a.retry_after >= 0) {
-        snprintf(num, sizeof num, "%d", a.retry_after);
-        MHD_add_response_header(resp, "Retry-After", num);
-    }
-    if (a.order_counts) {
-        MHD_add_response_header(resp, "X-MBX-ORDER-COUNT-10S", "1");
-        MHD_add_response_header(resp, "X-MBX-ORDER-COUNT-1D", "7");
-    }
-    enum MHD_Result rc = MHD_queue_response(c, a.status, resp);
-    MHD_destroy_response(resp);
-    return rc;
+    const char *extra[] = {"x-mbx-used-weight-1m",
+                           num,
+                           a.order_counts ? "X-MBX-ORDER-COUNT-10S" : NULL,
+                           "1",
+                           "X-MBX-ORDER-COUNT-1D",
+                           "7",
+                           NULL};
+    return coce_fake_send(c, a.status, a.body, a.retry_after, extra);
 }
 
 int coce_fake_binance_start(const char *api_key, const char *secret,
@@ -671,25 +603,12 @@ int coce_fake_binance_start(const char *api_key, const char *secret,
     snprintf(f->secret, sizeof f->secret, "%s", secret);
     f->weight = -1;
     f->next_id = 1;
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = 0;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    f->d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
-        NULL, NULL, fb_handler, f, MHD_OPTION_SOCK_ADDR, &addr,
-        MHD_OPTION_URI_LOG_CALLBACK, fb_uri_cb, f, MHD_OPTION_NOTIFY_COMPLETED,
-        fb_done_cb, f, MHD_OPTION_END);
+    f->d = coce_fake_listen(fb_handler, f, f->url, sizeof f->url);
     if (!f->d) {
         pthread_mutex_destroy(&f->mu);
         free(f);
         return -1;
     }
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(f->d, MHD_DAEMON_INFO_BIND_PORT);
-    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%u",
-             (unsigned)info->port);
     *out = f;
     return 0;
 }
@@ -800,7 +719,7 @@ int coce_fake_binance_fill(coce_fake_binance *f, const char *client_id,
     if (o && o->executed + qty <= o->qty + 1e-12) {
         o->executed += qty;
         o->cum_quote += qty * price;
-        o->update_ms = fb_now() + f->offset_ms;
+        o->update_ms = coce_fake_now_ms() + f->offset_ms;
         snprintf(o->status, sizeof o->status, "%s",
                  o->executed >= o->qty - 1e-12 ? "FILLED" : "PARTIALLY_FILLED");
         rc = 0;

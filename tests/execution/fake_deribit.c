@@ -3,18 +3,16 @@
  * private/get_order_state_by_label, ...) and "RPC Error Codes". */
 #include "fake_deribit.h"
 
+#include "fake_common.c"
+
 #include <jansson.h>
 #include <microhttpd.h>
 
-#include <arpa/inet.h>
 #include <math.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 
 #define FD_MAX_INST 16
 #define FD_MAX_FAULTS 16
@@ -38,12 +36,6 @@ typedef struct fd_token {
     int64_t expires_ms;
 } fd_token;
 
-typedef struct fd_req {
-    char *body;
-    size_t len, cap;
-    int started;
-} fd_req;
-
 struct coce_fake_deribit {
     struct MHD_Daemon *d;
     pthread_mutex_t mu;
@@ -66,20 +58,6 @@ struct coce_fake_deribit {
     int64_t next_order;
     char last_body[4096];
 };
-
-static int64_t fd_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void fd_sleep(int ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000,
-                          .tv_nsec = (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 typedef struct fd_answer {
     unsigned status;
@@ -162,7 +140,7 @@ static coce_fake_db_order *fd_new_order(coce_fake_deribit *f)
     memset(o, 0, sizeof *o);
     snprintf(o->order_id, sizeof o->order_id, "%lld",
              (long long)f->next_order++);
-    o->created_ms = o->updated_ms = fd_now();
+    o->created_ms = o->updated_ms = coce_fake_now_ms();
     return o;
 }
 
@@ -171,7 +149,7 @@ static void fd_apply_fill(fd_inst *in, coce_fake_db_order *o, double amount,
 {
     o->filled += amount;
     o->filled_value += amount * price;
-    o->updated_ms = fd_now();
+    o->updated_ms = coce_fake_now_ms();
     in->position += o->side * amount;
     snprintf(o->state, sizeof o->state, "%s",
              o->filled >= o->amount - 1e-12 ? "filled" : "open");
@@ -187,7 +165,7 @@ static void fd_order(coce_fake_deribit *f, const json_t *p, int side,
         return;
     }
     const json_t *vu = json_object_get(p, "valid_until");
-    if (json_is_integer(vu) && json_integer_value(vu) < fd_now()) {
+    if (json_is_integer(vu) && json_integer_value(vu) < coce_fake_now_ms()) {
         fd_error(a, 13888, "timed_out", NULL);
         return;
     }
@@ -237,13 +215,13 @@ static void fd_order(coce_fake_deribit *f, const json_t *p, int side,
                           "instrument_name", name, "amount", parts[i], "price",
                           in->spec.price, "fee", 0.0003 * parts[i],
                           "fee_currency", "BTC", "timestamp",
-                          (json_int_t)fd_now(), "direction",
-                          side > 0 ? "buy" : "sell", "liquidity", "T",
-                          "label", o->label));
+                          (json_int_t)coce_fake_now_ms(), "direction",
+                          side > 0 ? "buy" : "sell", "liquidity", "T", "label",
+                          o->label));
         }
     }
-    fd_ok(a, json_pack("{s:o, s:o}", "order", fd_order_json(o), "trades",
-                       trades));
+    fd_ok(a,
+          json_pack("{s:o, s:o}", "order", fd_order_json(o), "trades", trades));
 }
 
 static int fd_token_ok(coce_fake_deribit *f, struct MHD_Connection *c)
@@ -254,7 +232,7 @@ static int fd_token_ok(coce_fake_deribit *f, struct MHD_Connection *c)
         return 0;
     for (size_t i = 0; i < f->n_tokens; i++)
         if (strcmp(f->tokens[i].access, h + 7) == 0)
-            return f->tokens[i].expires_ms > fd_now();
+            return f->tokens[i].expires_ms > coce_fake_now_ms();
     return 0;
 }
 
@@ -265,10 +243,10 @@ static void fd_issue(coce_fake_deribit *f, fd_answer *a)
     fd_token *t = &f->tokens[f->n_tokens++];
     f->token_seq++;
     snprintf(t->access, sizeof t->access, "acc.%lld.%lld",
-             (long long)f->token_seq, (long long)fd_now());
+             (long long)f->token_seq, (long long)coce_fake_now_ms());
     snprintf(t->refresh, sizeof t->refresh, "ref.%lld.%lld",
-             (long long)f->token_seq, (long long)fd_now());
-    t->expires_ms = fd_now() + (int64_t)f->ttl_s * 1000;
+             (long long)f->token_seq, (long long)coce_fake_now_ms());
+    t->expires_ms = coce_fake_now_ms() + (int64_t)f->ttl_s * 1000;
     fd_ok(a, json_pack("{s:s, s:i, s:s, s:s, s:s, s:[]}", "access_token",
                        t->access, "expires_in", f->ttl_s, "refresh_token",
                        t->refresh, "scope", "connection mainaccount",
@@ -326,9 +304,9 @@ static void fd_route(coce_fake_deribit *f, struct MHD_Connection *c,
             json_t *steps = json_array();
             if (in->spec.step_above > 0)
                 json_array_append_new(
-                    steps, json_pack("{s:f, s:f}", "above_price",
-                                     in->spec.step_above, "tick_size",
-                                     in->spec.step_tick));
+                    steps,
+                    json_pack("{s:f, s:f}", "above_price", in->spec.step_above,
+                              "tick_size", in->spec.step_tick));
             json_array_append_new(
                 arr,
                 json_pack("{s:s, s:s, s:s, s:f, s:o, s:f, s:i, s:b, s:s,"
@@ -339,8 +317,7 @@ static void fd_route(coce_fake_deribit *f, struct MHD_Connection *c,
                           "min_trade_amount", in->spec.min_amount,
                           "contract_size", 1, "is_active", !in->spec.inactive,
                           "option_type", "call", "strike", 80000.0,
-                          "settlement_period", "month",
-                          "expiration_timestamp",
+                          "settlement_period", "month", "expiration_timestamp",
                           (json_int_t)1750982400000LL));
         }
         fd_ok(a, arr);
@@ -357,21 +334,21 @@ static void fd_route(coce_fake_deribit *f, struct MHD_Connection *c,
         json_t *j = json_pack(
             "{s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f,"
             " s:s, s:{s:f, s:f, s:f, s:f, s:f}}",
-            "instrument_name", in->name, "timestamp", (json_int_t)fd_now(),
-            "underlying_price", 60000.0, "index_price", 60010.0, "mark_price",
-            px, "mark_iv", 55.0, "bid_iv", 54.0, "ask_iv", 56.0,
-            "best_bid_price", px - in->spec.tick, "best_ask_price",
-            px + in->spec.tick, "best_bid_amount", 3.0, "best_ask_amount",
-            4.0, "state", "open", "greeks", "delta", 0.1, "gamma", 0.0001,
-            "vega", 5.0, "theta", -3.0, "rho", 0.5);
+            "instrument_name", in->name, "timestamp",
+            (json_int_t)coce_fake_now_ms(), "underlying_price", 60000.0,
+            "index_price", 60010.0, "mark_price", px, "mark_iv", 55.0, "bid_iv",
+            54.0, "ask_iv", 56.0, "best_bid_price", px - in->spec.tick,
+            "best_ask_price", px + in->spec.tick, "best_bid_amount", 3.0,
+            "best_ask_amount", 4.0, "state", "open", "greeks", "delta", 0.1,
+            "gamma", 0.0001, "vega", 5.0, "theta", -3.0, "rho", 0.5);
         json_object_set_new(j, "open_interest", json_real(120.0));
         if (strcmp(method, "public/get_order_book") == 0) {
-            json_object_set_new(
-                j, "bids",
-                json_pack("[[f, f], [f, f]]", px - in->spec.tick, 3.0,
-                          px - 2 * in->spec.tick, 5.0));
-            json_object_set_new(
-                j, "asks", json_pack("[[f, f]]", px + in->spec.tick, 4.0));
+            json_object_set_new(j, "bids",
+                                json_pack("[[f, f], [f, f]]",
+                                          px - in->spec.tick, 3.0,
+                                          px - 2 * in->spec.tick, 5.0));
+            json_object_set_new(j, "asks",
+                                json_pack("[[f, f]]", px + in->spec.tick, 4.0));
         }
         fd_ok(a, j);
         return;
@@ -410,7 +387,7 @@ static void fd_route(coce_fake_deribit *f, struct MHD_Connection *c,
                 return;
             }
             snprintf(o->state, sizeof o->state, "cancelled");
-            o->updated_ms = fd_now();
+            o->updated_ms = coce_fake_now_ms();
             fd_ok(a, fd_order_json(o));
             return;
         }
@@ -444,43 +421,28 @@ static void fd_route(coce_fake_deribit *f, struct MHD_Connection *c,
             if (f->inst[i].position != 0.0 &&
                 strcmp(fd_ccy(f->inst[i].name, buf), ccy ? ccy : "") == 0)
                 json_array_append_new(
-                    arr,
-                    json_pack("{s:s, s:s, s:f, s:s, s:f, s:f}",
-                              "instrument_name", f->inst[i].name, "kind",
-                              "option", "size", f->inst[i].position,
-                              "direction",
-                              f->inst[i].position > 0 ? "buy" : "sell",
-                              "average_price", f->inst[i].spec.price,
-                              "mark_price", f->inst[i].spec.price));
+                    arr, json_pack("{s:s, s:s, s:f, s:s, s:f, s:f}",
+                                   "instrument_name", f->inst[i].name, "kind",
+                                   "option", "size", f->inst[i].position,
+                                   "direction",
+                                   f->inst[i].position > 0 ? "buy" : "sell",
+                                   "average_price", f->inst[i].spec.price,
+                                   "mark_price", f->inst[i].spec.price));
         fd_ok(a, arr);
         return;
     }
     if (strcmp(method, "private/get_account_summary") == 0) {
-        fd_ok(a, json_pack("{s:s, s:f, s:f, s:f, s:f}", "currency",
-                           ccy ? ccy : "", "balance", f->balance,
-                           "available_funds", f->available, "equity",
-                           f->balance, "initial_margin",
-                           f->balance - f->available));
+        fd_ok(a,
+              json_pack("{s:s, s:f, s:f, s:f, s:f}", "currency", ccy ? ccy : "",
+                        "balance", f->balance, "available_funds", f->available,
+                        "equity", f->balance, "initial_margin",
+                        f->balance - f->available));
         return;
     }
     fd_error(a, -32601, "Method not found", NULL);
 }
 
 /* ---- MHD glue ---------------------------------------------------------- */
-
-static void fd_done_cb(void *cls, struct MHD_Connection *c, void **con_cls,
-                       enum MHD_RequestTerminationCode toe)
-{
-    (void)cls;
-    (void)c;
-    (void)toe;
-    fd_req *r = *con_cls;
-    if (r) {
-        free(r->body);
-        free(r);
-    }
-    *con_cls = NULL;
-}
 
 static int fd_take_fault(coce_fake_deribit *f, const char *method, int *param)
 {
@@ -495,22 +457,6 @@ static int fd_take_fault(coce_fake_deribit *f, const char *method, int *param)
     return 0;
 }
 
-static enum MHD_Result fd_send(struct MHD_Connection *c, unsigned status,
-                               char *body, int retry_after)
-{
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        strlen(body), body, MHD_RESPMEM_MUST_FREE);
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    if (retry_after >= 0) {
-        char num[16];
-        snprintf(num, sizeof num, "%d", retry_after);
-        MHD_add_response_header(resp, "Retry-After", num);
-    }
-    enum MHD_Result rc = MHD_queue_response(c, status, resp);
-    MHD_destroy_response(resp);
-    return rc;
-}
-
 static enum MHD_Result fd_handler(void *cls, struct MHD_Connection *c,
                                   const char *url, const char *method,
                                   const char *version, const char *upload,
@@ -518,24 +464,10 @@ static enum MHD_Result fd_handler(void *cls, struct MHD_Connection *c,
 {
     (void)version;
     coce_fake_deribit *f = cls;
-    fd_req *r = *con_cls;
-    if (!r) {
-        r = calloc(1, sizeof *r);
-        *con_cls = r;
+    if (coce_fake_req_collect(con_cls, upload, upload_size))
         return MHD_YES;
-    }
-    if (*upload_size > 0) {
-        if (r->len + *upload_size + 1 > r->cap) {
-            r->cap = (r->len + *upload_size + 1) * 2;
-            r->body = realloc(r->body, r->cap);
-        }
-        memcpy(r->body + r->len, upload, *upload_size);
-        r->len += *upload_size;
-        r->body[r->len] = '\0';
-        *upload_size = 0;
-        return MHD_YES;
-    }
-    int64_t us_in = fd_now() * 1000;
+    const coce_fake_req *r = *con_cls;
+    int64_t us_in = coce_fake_now_ms() * 1000;
     const char *rpc = strncmp(url, "/api/v2/", 8) == 0 ? url + 8 : "";
     json_error_t je;
     json_t *req = r->body && strcmp(method, "POST") == 0
@@ -558,7 +490,7 @@ static enum MHD_Result fd_handler(void *cls, struct MHD_Connection *c,
     fault = fd_take_fault(f, rpc, &param);
     pthread_mutex_unlock(&f->mu);
     if (fault == COCE_FAKE_DB_SLOW)
-        fd_sleep(param);
+        coce_fake_sleep_ms(param);
     int execute = 1;
     if (!req || !m || strcmp(m, rpc) != 0) {
         fd_error(&a, -32700, "Parse error", "method");
@@ -585,30 +517,30 @@ static enum MHD_Result fd_handler(void *cls, struct MHD_Connection *c,
     }
     if (fault == COCE_FAKE_DB_5XX) {
         json_decref(a.result);
-        return fd_send(c, 503, strdup("<html>503 Service Unavailable</html>"),
-                       -1);
+        return coce_fake_send(
+            c, 503, strdup("<html>503 Service Unavailable</html>"), -1, NULL);
     }
     json_t *env = json_pack("{s:s, s:I, s:I, s:I, s:I, s:b}", "jsonrpc", "2.0",
                             "id", idv, "usIn", (json_int_t)us_in, "usOut",
-                            (json_int_t)(fd_now() * 1000), "usDiff",
-                            (json_int_t)(fd_now() * 1000 - us_in), "testnet",
-                            1);
+                            (json_int_t)(coce_fake_now_ms() * 1000), "usDiff",
+                            (json_int_t)(coce_fake_now_ms() * 1000 - us_in),
+                            "testnet", 1);
     if (a.result)
         json_object_set_new(env, "result", a.result);
     else if (a.err_reason[0])
         json_object_set_new(env, "error",
-                            json_pack("{s:i, s:s, s:{s:s}}", "code",
-                                      a.err_code, "message", a.err_msg, "data",
-                                      "reason", a.err_reason));
+                            json_pack("{s:i, s:s, s:{s:s}}", "code", a.err_code,
+                                      "message", a.err_msg, "data", "reason",
+                                      a.err_reason));
     else
-        json_object_set_new(env, "error",
-                            json_pack("{s:i, s:s}", "code", a.err_code,
-                                      "message", a.err_msg));
+        json_object_set_new(
+            env, "error",
+            json_pack("{s:i, s:s}", "code", a.err_code, "message", a.err_msg));
     char *body = json_dumps(env, JSON_COMPACT);
     json_decref(env);
     if (fault == COCE_FAKE_DB_MALFORMED)
         body[strlen(body) / 2] = '\0';
-    return fd_send(c, a.status, body, a.retry_after);
+    return coce_fake_send(c, a.status, body, a.retry_after, NULL);
 }
 
 int coce_fake_deribit_start(const char *client_id, const char *secret,
@@ -622,23 +554,12 @@ int coce_fake_deribit_start(const char *client_id, const char *secret,
     snprintf(f->secret, sizeof f->secret, "%s", secret);
     f->ttl_s = token_ttl_s;
     f->next_order = 1000;
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    f->d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
-        NULL, NULL, fd_handler, f, MHD_OPTION_SOCK_ADDR, &addr,
-        MHD_OPTION_NOTIFY_COMPLETED, fd_done_cb, f, MHD_OPTION_END);
+    f->d = coce_fake_listen(fd_handler, f, f->url, sizeof f->url);
     if (!f->d) {
         pthread_mutex_destroy(&f->mu);
         free(f);
         return -1;
     }
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(f->d, MHD_DAEMON_INFO_BIND_PORT);
-    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%u",
-             (unsigned)info->port);
     *out = f;
     return 0;
 }
