@@ -28,3 +28,23 @@ if "$PY" -c 'import pandas' 2>/dev/null; then
 else
     echo "pump bench: pandas missing, peer skipped"
 fi
+# Training time on the same data: coce (scaler + Newton-IRLS, tol 1e-10)
+# against scikit-learn lbfgs (same objective) and liblinear -s 0 (bias
+# penalised), on the 25 s features of all 81 files.
+COCE="$BUILD/coce"
+if [ -x "$COCE" ] && [ -d ../shared/data/pump_trades ]; then
+    T=$(mktemp -d)
+    trap 'rm -rf "$T"' EXIT
+    "$COCE" features --trades ../shared/data/pump_trades \
+        --events ../shared/data/pump_telegram.csv \
+        --events ../shared/data/pump_onsets/onset_features_25S.csv \
+        --chunk 25s --out "$T/f25.csv" >/dev/null
+    "$B" --fit "$T/f25.csv" 1 3
+    if "$PY" -c 'import sklearn, pandas' 2>/dev/null; then
+        "$PY" bench/pump_train_peers.py "$T/f25.csv" 1 3
+    else
+        echo "pump bench: scikit-learn missing, training peers skipped"
+    fi
+else
+    echo "pump bench: $COCE or ../shared missing, training comparison skipped"
+fi

@@ -3,7 +3,9 @@
  * Exit codes are documented in usage(). */
 #include "agent/cli.h"
 
+#include "agent/cmd_common.h"
 #include "agent/commands.h"
+#include "agent/live.h"
 #include "agent/sim.h"
 #include "data_ingest/synth.h"
 #include "utils/config.h"
@@ -43,11 +45,14 @@ static void usage(FILE *out)
             "          default market (config sim.*) and replay it. Writes\n"
             "          reports/<run-id>/ (summary.json, manifest.json, logs).\n"
             "  paper   paper exchange with persistent state in run.data_dir\n"
-            "          (locked; resumes from state.json and the journal).\n"
-            "          Needs --data DIR (a recorded feed) until the live\n"
-            "          market-data feed is wired in.\n"
-            "  live    real orders; refused unless live.enabled is true in\n"
-            "          the config and the exchange keys are set\n"
+            "          (locked; resumes from state.json, the journal and the\n"
+            "          feed cursors) on the live Binance trades of\n"
+            "          feed.symbols; with --data DIR, on a recorded feed\n"
+            "  live    real orders on exchange.base_url (Binance spot), the\n"
+            "          same loop; refused unless live.enabled is true in\n"
+            "          the config and the exchange keys are set. Unfinished\n"
+            "          orders are reconciled by client id at start\n"
+            "          (docs/live.md). SIGTERM/SIGINT stop cleanly.\n"
             "\n"
             "Commands:\n"
             "  validate-config  check a configuration file (exit 0 or 2)\n"
@@ -65,7 +70,7 @@ static void usage(FILE *out)
             "  1  runtime error (I/O, numerical failure)\n"
             "  2  usage or configuration error (file:line:column: key: why)\n"
             "  3  bad input data (file:line: why)\n"
-            "  4  mode not available yet\n"
+            "  4  mode not available\n"
             "  5  refused (live trading not enabled or keys missing; data\n"
             "     directory locked by another engine)\n");
 }
@@ -74,6 +79,7 @@ static void on_stop_signal(int sig)
 {
     (void)sig;
     coce_sim_request_stop();
+    coce_live_request_stop();
 }
 
 /* SIGTERM and SIGINT stop the engine cleanly: no new events, positions
@@ -120,28 +126,6 @@ static int report(int rc, const coce_err *err)
     return exit_code_for(rc);
 }
 
-/* Defaults, then config/base.yaml when present, then the user's file. */
-static int load_config(coce_config *cfg, const char *user_file, coce_err *err)
-{
-    coce_config_defaults(cfg);
-    const char *base = getenv("COCE_BASE_CONFIG");
-    if (base == NULL)
-        base = "config/base.yaml";
-    FILE *f = fopen(base, "re");
-    if (f != NULL) {
-        fclose(f);
-        int rc = coce_config_load_file(cfg, base, err);
-        if (rc != COCE_OK)
-            return rc;
-    }
-    if (user_file != NULL) {
-        int rc = coce_config_load_file(cfg, user_file, err);
-        if (rc != COCE_OK)
-            return rc;
-    }
-    return coce_config_validate(cfg, err);
-}
-
 static void setup_logging(const coce_config *cfg)
 {
     coce_log_level level = COCE_LOG_INFO;
@@ -159,7 +143,7 @@ static int cmd_validate(int argc, char **argv)
     coce_config cfg;
     coce_err err;
     coce_err_clear(&err);
-    int rc = load_config(&cfg, file, &err);
+    int rc = coce__cmd_load_config(&cfg, file, &err);
     if (rc == COCE_OK)
         printf("%s: valid\n", file != NULL ? file : "config/base.yaml");
     return report(rc, &err);
@@ -234,6 +218,39 @@ static int cmd_synth(int argc, char **argv)
     if (rc == COCE_OK)
         printf("synth: %zu assets x %zu days (seed %llu) written to %s\n",
                so.n_assets, so.days, (unsigned long long)so.seed, out);
+    return report(rc, &err);
+}
+
+/* --mode live, and --mode paper on the live feed (agent/live.h). */
+static int run_live(const coce_config *cfg, int live, coce_secrets *secrets,
+                    coce_notifier *notifier)
+{
+    coce_live_args la;
+    memset(&la, 0, sizeof la);
+    la.cfg = cfg;
+    la.live = live;
+    la.api_key = secrets->exchange_api_key;
+    la.api_secret = secrets->exchange_api_secret;
+    la.notifier = notifier;
+    coce_live_result r;
+    coce_err err;
+    coce_err_clear(&err);
+    install_stop_handlers();
+    int rc = coce_live_run(&la, &r, &err);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    coce_secrets_wipe(secrets);
+    if (rc == COCE_OK)
+        printf("%s run stopped%s: %zu trades, %zu entries, %zu exits, %zu "
+               "fills; at start %zu unfinished orders (%zu adopted, %zu "
+               "abandoned); %zu orders still open; state in %s\n",
+               live ? "live" : "paper",
+               r.interrupted ? " by a signal" : "", r.trades, r.entries,
+               r.exits, r.fills, r.pending_at_start, r.adopted,
+               r.abandoned + r.abandoned_at_start, r.open_orders,
+               cfg->run.data_dir);
+    coce_notify_free(notifier);
+    coce_log_close();
     return report(rc, &err);
 }
 
@@ -320,7 +337,7 @@ int coce_cli_main(int argc, char **argv)
     coce_secrets secrets;
     coce_secrets_load(&secrets);
     coce_config cfg;
-    rc = load_config(&cfg, config_file, &err);
+    rc = coce__cmd_load_config(&cfg, config_file, &err);
     if (rc != COCE_OK) {
         coce_secrets_wipe(&secrets);
         return report(rc, &err);
@@ -332,40 +349,32 @@ int coce_cli_main(int argc, char **argv)
         (void)snprintf(cfg.data.trades_dir, sizeof cfg.data.trades_dir, "%s",
                        data_dir);
 
-    if (strcmp(mode, "live") == 0) {
-        if (!cfg.live.enabled || !coce_secrets_have_exchange(&secrets)) {
-            coce_secrets_wipe(&secrets);
-            fprintf(stderr,
-                    "coce: live trading refused: it needs live.enabled: true "
-                    "in the configuration%s and EXCHANGE_API_KEY and "
-                    "EXCHANGE_API_SECRET in the environment%s\n",
-                    cfg.live.enabled ? " (set)" : " (not set)",
-                    coce_secrets_have_exchange(&secrets) ? " (set)"
-                                                         : " (not set)");
-            return EXIT_REFUSED;
-        }
+    int live = strcmp(mode, "live") == 0;
+    if (live && (!cfg.live.enabled || !coce_secrets_have_exchange(&secrets))) {
+        fprintf(stderr,
+                "coce: live trading refused: it needs live.enabled: true "
+                "in the configuration%s and EXCHANGE_API_KEY and "
+                "EXCHANGE_API_SECRET in the environment%s\n",
+                cfg.live.enabled ? " (set)" : " (not set)",
+                coce_secrets_have_exchange(&secrets) ? " (set)"
+                                                     : " (not set)");
         coce_secrets_wipe(&secrets);
-        fprintf(stderr, "coce: --mode live is not available yet: the "
-                        "exchange adapters and the journal are not built\n");
-        return EXIT_UNAVAILABLE;
+        return EXIT_REFUSED;
     }
     int paper = strcmp(mode, "paper") == 0;
-    if (paper && data_dir == NULL) {
-        coce_secrets_wipe(&secrets);
-        fprintf(stderr, "coce: --mode paper on live market data is not "
-                        "available yet; --mode paper --data DIR trades a "
-                        "recorded feed with persistent state\n");
-        return EXIT_UNAVAILABLE;
-    }
     /* Slack / Sentry when their secrets are set (a queue drained by a
      * worker thread; see utils/notify.h). */
     coce_notify_opts nopts;
     coce_notify_opts_from_config(&nopts, &cfg, &secrets);
     coce_notifier *notifier = NULL;
     rc = coce_notify_new(&nopts, &notifier, &err);
-    coce_secrets_wipe(&secrets);
-    if (rc != COCE_OK)
+    if (rc != COCE_OK) {
+        coce_secrets_wipe(&secrets);
         return report(rc, &err);
+    }
+    if (live || (paper && data_dir == NULL))
+        return run_live(&cfg, live, &secrets, notifier);
+    coce_secrets_wipe(&secrets);
 
     coce_sim_args args;
     memset(&args, 0, sizeof args);

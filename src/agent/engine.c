@@ -111,6 +111,13 @@ struct coce_engine {
     size_t n_events;
 };
 
+static int venue_refused(int rc);
+static int advance_clock(coce_engine *e, int64_t t, coce_err *err);
+static int check_exit(coce_engine *e, coce_asset_id asset, int64_t now,
+                      coce_err *err);
+static int on_detector_event(coce_engine *e, const coce_detector_event *ev,
+                             coce_err *err);
+
 static int grow(void **ptr, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
@@ -273,6 +280,25 @@ int coce_engine_new(coce_engine **out, const coce_engine_opts *opts,
         coce_engine_free(e);
         return rc;
     }
+    /* A resumed position is marked at its entry price until its asset
+     * trades again (marks and equity need a price for every position). */
+    for (size_t i = 0; i < coce_book_position_count(e->book); ++i) {
+        const coce_position *p = coce_book_position_at(e->book, i);
+        if (p->asset < e->n_assets && p->avg_price > 0) {
+            e->a[p->asset].last_price = p->avg_price;
+            e->px[p->asset] = p->avg_price;
+        }
+    }
+    /* orders a restart found unfinished block their asset until settled */
+    for (size_t i = 0; i < e->book->n_orders; ++i) {
+        const coce_open_order *o = &e->book->orders[i];
+        if (o->asset >= e->n_assets)
+            continue;
+        if (o->side > 0)
+            e->a[o->asset].entry_pending = 1;
+        else
+            e->a[o->asset].exit_pending = 1;
+    }
     *out = e;
     return COCE_OK;
 }
@@ -371,11 +397,44 @@ static void record_fill(coce_engine *e, const coce_fill *f)
     }
 }
 
+/* A venue that reports its own executions (no market-trade feed). */
+static int live_venue(const coce_engine *e)
+{
+    return e->o.feed_trade == NULL && e->o.exchange.query_by_client_id != NULL;
+}
+
 static int apply_fills(coce_engine *e, const coce_fill *fills, size_t n,
                        coce_err *err)
 {
     for (size_t i = 0; i < n; ++i) {
         const coce_fill *f = &fills[i];
+        coce_fill clipped;
+        if (live_venue(e)) {
+            /* A live venue's fill is applied at most once: the journal (and
+             * the book's order, rebuilt from it) knows how much of the order
+             * is filled already, and a report beyond that is a repeat. */
+            coce_open_order *o = coce_book_order_find(e->book, f->client_id);
+            double rest = o != NULL ? o->qty - o->filled : 0.0;
+            if (o == NULL || rest <= o->qty * COCE_BOOK_QTY_RTOL) {
+                ++e->stats.fills_skipped;
+                coce_log(COCE_LOG_WARN, "engine", "fill_skipped",
+                         "{s:s, s:f, s:s}", "client_id", f->client_id, "qty",
+                         f->qty, "why",
+                         o == NULL ? "no open order with this client id"
+                                   : "the order is filled already");
+                continue;
+            }
+            clipped = *f;
+            if (f->qty > rest * (1.0 + COCE_BOOK_QTY_RTOL)) {
+                clipped.qty = rest;
+                ++e->stats.fills_skipped;
+            }
+            /* holding times are measured on one clock, the feed's (the
+             * venue stamps its own) */
+            if (e->started && clipped.time_ms != e->last_ms)
+                clipped.time_ms = e->last_ms;
+            f = &clipped;
+        }
         record_fill(e, f);
         /* With a journal the fill is journalled first, then applied: the
          * book never holds a fill the journal lacks. */
@@ -445,6 +504,27 @@ static int place(coce_engine *e, coce_asset_id asset, int8_t side, double qty,
     coce_order_intent in;
     memset(&in, 0, sizeof in);
     int rc = COCE_OK;
+    if (live_venue(e) && e->o.exchange.instrument_rules != NULL) {
+        /* The journalled intent is what the venue gets: round to its lot
+         * first, so a filled order is filled in the journal too. */
+        coce_instrument_rules ir;
+        coce_err rerr;
+        coce_err_clear(&rerr);
+        rc = e->o.exchange.instrument_rules(e->o.exchange.impl, asset, &ir,
+                                            &rerr);
+        if (rc != COCE_OK) {
+            if (err != NULL)
+                *err = rerr;
+            return rc;
+        }
+        if (ir.lot_size > 0)
+            qty = floor(qty / ir.lot_size + 1e-9) * ir.lot_size;
+        if (!(qty > 0) || qty < ir.min_qty)
+            return coce_err_set(err, COCE_EEXCHANGE,
+                                "%s: %.17g is below the venue's lot size or "
+                                "minimum quantity",
+                                sym(e, asset), qty);
+    }
     if (e->o.journal != NULL)
         rc = coce_journal_next_client_id(
             e->o.journal,
@@ -965,6 +1045,12 @@ static int flatten_all(coce_engine *e, int64_t now, coce_err *err)
             continue;
         int rc = place(e, p->asset, COCE_SIDE_SELL, p->qty,
                        COCE_REASON_FLATTEN, now, err);
+        if (venue_refused(rc)) {
+            ++e->stats.orders_refused;
+            coce_log(COCE_LOG_WARN, "engine", "flatten_refused", "{s:s, s:s}",
+                     "asset", sym(e, p->asset), "why", coce_strerror(rc));
+            continue; /* the next daily close tries again */
+        }
         if (rc != COCE_OK)
             return rc;
         i = (size_t)-1; /* fills may have changed the list: rescan */
@@ -1131,6 +1217,178 @@ static int day_close(coce_engine *e, int64_t now, coce_err *err)
     return rc;
 }
 
+/* ---- live venues: settling orders by client id ---------------------------- */
+
+static void clear_pending(coce_engine *e, const coce_open_order *o)
+{
+    if (o->asset >= e->n_assets)
+        return;
+    if (o->side > 0)
+        e->a[o->asset].entry_pending = 0;
+    else
+        e->a[o->asset].exit_pending = 0;
+}
+
+/* Journals the terminal event, then drops the order from the book. */
+static int close_order(coce_engine *e, const char *client_id,
+                       coce_journal_kind kind, int64_t now, const char *note,
+                       coce_err *err)
+{
+    int rc = journal_event(e, kind, client_id, now, note, err);
+    if (rc != COCE_OK)
+        return rc;
+    coce_open_order *o = coce_book_order_find(e->book, client_id);
+    if (o != NULL) {
+        clear_pending(e, o);
+        (void)coce_book_order_remove(e->book, client_id);
+    }
+    return COCE_OK;
+}
+
+/* Executions the venue reports since the last call (each applied once). */
+static int poll_venue(coce_engine *e, coce_err *err)
+{
+    if (e->o.exchange.poll_fills == NULL)
+        return COCE_OK;
+    for (int round = 0; round < 64; ++round) {
+        coce_fill fills[MAX_FILLS];
+        size_t n = 0;
+        coce_err xerr;
+        coce_err_clear(&xerr);
+        int rc = e->o.exchange.poll_fills(e->o.exchange.impl, fills, MAX_FILLS,
+                                          &n, &xerr);
+        if (rc != COCE_OK) {
+            coce_log(COCE_LOG_WARN, "engine", "poll_fills_failed", "{s:s}",
+                     "why", xerr.msg);
+            return COCE_OK; /* asked again at the next bar close */
+        }
+        rc = apply_fills(e, fills, n, err);
+        if (rc != COCE_OK || n < MAX_FILLS)
+            return rc;
+    }
+    return COCE_OK;
+}
+
+typedef struct settle_item {
+    char client_id[COCE_CLIENT_ID_MAX];
+    int found;
+    coce_order_state st;
+} settle_item;
+
+int coce_engine_settle_orders(coce_engine *e, int64_t now, coce_err *err)
+{
+    if (e == NULL)
+        return coce_err_set(err, COCE_EINVAL, "engine: NULL");
+    if (!live_venue(e) || e->book->n_orders == 0)
+        return COCE_OK;
+    size_t n = e->book->n_orders;
+    settle_item *items = calloc(n, sizeof *items);
+    if (items == NULL)
+        return coce_err_set(err, COCE_ENOMEM, "engine: out of memory");
+    for (size_t i = 0; i < n; ++i)
+        memcpy(items[i].client_id, e->book->orders[i].client_id,
+               sizeof items[i].client_id);
+    int rc = COCE_OK;
+    char note[COCE_JOURNAL_NOTE_MAX];
+    for (size_t i = 0; i < n && rc == COCE_OK; ++i) {
+        const char *id = items[i].client_id;
+        coce_err xerr;
+        coce_err_clear(&xerr);
+        int q = e->o.exchange.query_by_client_id(e->o.exchange.impl, id,
+                                                 &items[i].st, &xerr);
+        coce_open_order *o = coce_book_order_find(e->book, id);
+        if (o == NULL)
+            continue;
+        if (q == COCE_ENOTFOUND) {
+            /* final: the venue refuses it from now on (recvWindow passed) */
+            ++e->stats.orders_abandoned;
+            (void)snprintf(note, sizeof note,
+                           "abandoned: the venue never got it (%.200s); "
+                           "never resent",
+                           xerr.msg);
+            coce_log(COCE_LOG_WARN, "engine", "order_abandoned",
+                     "{s:s, s:s}", "client_id", id, "why", xerr.msg);
+            rc = close_order(e, id, COCE_JOURNAL_DONE, now, note, err);
+            continue;
+        }
+        if (q != COCE_OK) {
+            coce_log(COCE_LOG_INFO, "engine", "order_still_unknown",
+                     "{s:s, s:s}", "client_id", id, "why", xerr.msg);
+            continue; /* asked again at the next bar close */
+        }
+        items[i].found = 1;
+        if (o->status == COCE_ORDER_UNKNOWN || o->status == COCE_ORDER_PENDING) {
+            ++e->stats.orders_adopted;
+            (void)snprintf(note, sizeof note,
+                           "adopted: at the venue, %s, %.17g filled",
+                           coce_exec_status_name(items[i].st.status),
+                           items[i].st.filled_qty);
+            coce_log(COCE_LOG_WARN, "engine", "order_adopted",
+                     "{s:s, s:s, s:f, s:f}", "client_id", id, "status",
+                     coce_exec_status_name(items[i].st.status), "venue_filled",
+                     items[i].st.filled_qty, "journal_filled", o->filled);
+            rc = journal_event(e, COCE_JOURNAL_ACK, id, now, note, err);
+            (void)coce_book_order_update(e->book, id,
+                                         o->filled > 0 ? COCE_ORDER_PARTIAL
+                                                       : COCE_ORDER_OPEN,
+                                         o->filled);
+        }
+    }
+    /* the executions the journal lacks */
+    if (rc == COCE_OK)
+        rc = poll_venue(e, err);
+    /* terminal at the venue, the journal caught up, not fully filled */
+    for (size_t i = 0; i < n && rc == COCE_OK; ++i) {
+        coce_open_order *o = coce_book_order_find(e->book, items[i].client_id);
+        const coce_order_state *st = &items[i].st;
+        if (o == NULL || !items[i].found ||
+            !coce_exec_status_terminal(st->status) ||
+            o->filled < st->filled_qty * (1.0 - COCE_BOOK_QTY_RTOL))
+            continue;
+        (void)snprintf(note, sizeof note, "venue: %s, %.17g of %.17g filled",
+                       coce_exec_status_name(st->status), st->filled_qty,
+                       o->qty);
+        coce_log(COCE_LOG_INFO, "engine", "order_closed", "{s:s, s:s}",
+                 "client_id", items[i].client_id, "note", note);
+        rc = close_order(e, items[i].client_id,
+                         st->status == COCE_EXEC_REJECTED
+                             ? COCE_JOURNAL_REJECTED
+                             : COCE_JOURNAL_CANCELED,
+                         now, note, err);
+    }
+    free(items);
+    return rc;
+}
+
+int coce_engine_on_clock(coce_engine *e, int64_t now, coce_err *err)
+{
+    if (e == NULL)
+        return coce_err_set(err, COCE_EINVAL, "engine: NULL");
+    if (!e->started || now <= e->last_ms)
+        return COCE_OK;
+    int rc = advance_clock(e, now, err);
+    if (rc != COCE_OK)
+        return rc;
+    e->last_ms = now;
+    for (size_t i = 0; i < e->n_assets && rc == COCE_OK; ++i) {
+        coce_detector_event ev;
+        int emitted = 0;
+        rc = coce_detector_advance(e->det, (coce_asset_id)i, now, &ev,
+                                   &emitted, err);
+        if (rc == COCE_OK && emitted)
+            rc = on_detector_event(e, &ev, err);
+    }
+    for (size_t i = 0; i < e->n_assets && rc == COCE_OK; ++i)
+        if (coce_book_position(e->book, (coce_asset_id)i) != NULL)
+            rc = check_exit(e, (coce_asset_id)i, now, err);
+    return rc;
+}
+
+int64_t coce_engine_now(const coce_engine *e)
+{
+    return e->started ? e->last_ms : INT64_MIN;
+}
+
 static int bar_close(coce_engine *e, int64_t at, coce_err *err)
 {
     size_t n = e->n_assets;
@@ -1146,6 +1404,8 @@ static int bar_close(coce_engine *e, int64_t at, coce_err *err)
     int rc = COCE_OK;
     if (at % DAY_MS == 0)
         rc = day_close(e, at, err);
+    if (rc == COCE_OK && live_venue(e))
+        rc = coce_engine_settle_orders(e, at, err);
     if (rc == COCE_OK && at >= e->next_rebalance_ms) {
         rc = maybe_refit(e, at, err);
         if (rc == COCE_OK)
@@ -1298,6 +1558,15 @@ static double corr_scale(coce_engine *e, coce_asset_id asset)
     return scale;
 }
 
+/* Errors of the venue that leave nothing behind (the order was journalled
+ * as rejected and never reached the venue, or was refused by it): the loop
+ * goes on. */
+static int venue_refused(int rc)
+{
+    return rc == COCE_EDATA || rc == COCE_EEXCHANGE || rc == COCE_ENET ||
+           rc == COCE_ERATELIMIT || rc == COCE_EHTTP || rc == COCE_ETIMEOUT;
+}
+
 static int try_entry(coce_engine *e, coce_asset_id asset, double score,
                      int64_t now, coce_alert *alert, coce_err *err)
 {
@@ -1368,9 +1637,11 @@ static int try_entry(coce_engine *e, coce_asset_id asset, double score,
     }
     rc = place(e, asset, COCE_SIDE_BUY, allowed / s->last_price,
                COCE_REASON_ENTRY, now, err);
-    if (rc == COCE_EDATA || rc == COCE_EEXCHANGE) {
+    if (venue_refused(rc)) {
         /* the venue refused it (no liquidity estimate yet, below its
-         * minimum size...): the alert stays, the entry does not happen */
+         * minimum size, not reachable...): the alert stays, the entry does
+         * not happen */
+        ++e->stats.orders_refused;
         (void)snprintf(alert->note, sizeof alert->note, "refused by venue: %s",
                        coce_strerror(rc));
         return COCE_OK;
@@ -1404,7 +1675,15 @@ static int check_exit(coce_engine *e, coce_asset_id asset, int64_t now,
     else
         return COCE_OK;
     ++e->stats.exits;
-    return place(e, asset, COCE_SIDE_SELL, p->qty, reason, now, err);
+    int rc = place(e, asset, COCE_SIDE_SELL, p->qty, reason, now, err);
+    if (venue_refused(rc)) {
+        /* tried again at the next trade of the asset */
+        ++e->stats.orders_refused;
+        coce_log(COCE_LOG_WARN, "engine", "exit_refused", "{s:s, s:s}",
+                 "asset", sym(e, asset), "why", coce_strerror(rc));
+        return COCE_OK;
+    }
+    return rc;
 }
 
 static int record_alert(coce_engine *e, coce_asset_id asset,

@@ -50,6 +50,11 @@ typedef struct coce_engine_stats {
     size_t cuts_drawdown, cuts_var, cuts_corr, cuts_adv;
     size_t skipped_no_budget, skipped_halted, skipped_cash;
     size_t halts;
+    /* venue reconciliation (live venues): orders found at the venue after
+     * an unknown outcome, orders the venue never got (abandoned, never
+     * resent), fills ignored because they were already applied, orders the
+     * venue refused (filters, network before sending) */
+    size_t orders_adopted, orders_abandoned, fills_skipped, orders_refused;
 } coce_engine_stats;
 
 typedef struct coce_engine_opts {
@@ -108,6 +113,33 @@ int coce_engine_set_events(coce_engine *e, const coce_event *events, size_t n,
                            coce_err *err);
 
 int coce_engine_on_trade(coce_engine *e, const coce_trade *t, coce_err *err);
+
+/* The clock of a live run without a trade (the source was idle): closes the
+ * bars, days and rebalances due by now_ms, closes the features' open chunks
+ * (coce_detector_advance) and checks exits (max hold) at now_ms, as a trade
+ * at now_ms would, without a price. A no-op before the first trade and when
+ * now_ms is not after the last time seen; later trades must not be earlier
+ * than now_ms (COCE_EORDER otherwise: the caller raises their time). */
+int coce_engine_on_clock(coce_engine *e, int64_t now_ms, coce_err *err);
+
+/* The last time the engine has seen (trade or clock); INT64_MIN before. */
+int64_t coce_engine_now(const coce_engine *e);
+
+/* Reconciles every open order of the book with a live venue (one with
+ * feed_trade == NULL and query_by_client_id), by client id:
+ * - found at the venue: adopted (journal ACK once, the book's order open),
+ *   then the venue's executions the journal lacks arrive through
+ *   poll_fills and are journalled and applied once; a terminal order not
+ *   fully filled (canceled, expired, rejected, or lot rounding) is closed
+ *   in the journal (CANCELED / REJECTED) and leaves the book;
+ * - COCE_ENOTFOUND (final: it can no longer arrive) is abandoned: journal
+ *   DONE with the reason, removed from the book, never resent;
+ * - unknown (COCE_EUNKNOWN, network errors) stays and is asked again at the
+ *   next bar close (the engine calls this at each bar close itself).
+ * Venue errors are logged, not returned; journal errors are. A no-op for
+ * simulated venues. The book's open orders at coce_engine_new (a restart)
+ * block new orders on their assets until settled. */
+int coce_engine_settle_orders(coce_engine *e, int64_t now_ms, coce_err *err);
 
 /* End of the replay: cancels open orders, closes positions at the last
  * trade price (taker fee, reason "flatten") when flatten_at_end, and

@@ -106,6 +106,8 @@ struct coce_features {
     roll_f vol, price, logvol;
     double *pmean_ring, *pmax_ring; /* last price_window P_i and M_i */
     size_t index;                   /* non-empty chunks closed so far */
+    int64_t tf_minute;              /* minute of time_features' cache */
+    double tf[4];                   /* hour/minute sin/cos of tf_minute */
     double prev[ST_N];              /* statistics of the previous chunk */
     double prev_close;              /* last buy price of previous chunk */
     int64_t floor_ms;               /* no trade may come before this */
@@ -293,14 +295,20 @@ static double ring_mean(const double *ring, size_t cap, size_t count)
 {
     if (count < cap)
         return NAN;
-    size_t first = count - cap;
-    double x0 = ring[first % cap];
+    /* the window in time order is ring[first..cap) then ring[0..first):
+     * two straight runs instead of a modulo per element (same order, so the
+     * same bits) */
+    size_t first = count % cap;
+    double x0 = ring[first];
     int same = 1;
     double sum = 0.0, comp = 0.0;
-    for (size_t k = 0; k < cap; ++k) {
-        double x = ring[(first + k) % cap];
-        same &= (x == x0);
-        nsum_add(&sum, &comp, x);
+    for (size_t k = first; k < cap; ++k) {
+        same &= (ring[k] == x0);
+        nsum_add(&sum, &comp, ring[k]);
+    }
+    for (size_t k = 0; k < first; ++k) {
+        same &= (ring[k] == x0);
+        nsum_add(&sum, &comp, ring[k]);
     }
     return same ? x0 : (sum + comp) / (double)cap;
 }
@@ -398,6 +406,7 @@ void coce_features_reset(coce_features *f)
         f->prev[k] = NAN;
     f->prev_close = NAN;
     f->floor_ms = INT64_MIN;
+    f->tf_minute = INT64_MIN;
     open_reset(f);
 }
 
@@ -443,20 +452,30 @@ void coce_features_free(coce_features *f)
     free(f);
 }
 
-static void time_features(int64_t start_ms, double *v)
+/* The four values depend only on the minute of the chunk start, and
+ * consecutive chunks mostly share it: cached per minute (same bits). */
+static void time_features(coce_features *f, int64_t start_ms, double *v)
 {
-    int64_t minute_of_day = floor_div(start_ms, 60000) % 1440;
-    if (minute_of_day < 0)
-        minute_of_day += 1440;
-    int64_t hour_i = minute_of_day / 60;
-    double hour = (double)hour_i;
-    double minute = (double)(minute_of_day % 60);
-    /* features.py:build_features divides by 23 and 59 (not 24 and 60); the
-     * published features and models use these periods. */
-    v[COCE_F_HOUR_SIN] = sin(TWO_PI * hour / 23.0);
-    v[COCE_F_HOUR_COS] = cos(TWO_PI * hour / 23.0);
-    v[COCE_F_MINUTE_SIN] = sin(TWO_PI * minute / 59.0);
-    v[COCE_F_MINUTE_COS] = cos(TWO_PI * minute / 59.0);
+    int64_t minute_abs = floor_div(start_ms, 60000);
+    if (minute_abs != f->tf_minute) {
+        int64_t minute_of_day = minute_abs % 1440;
+        if (minute_of_day < 0)
+            minute_of_day += 1440;
+        int64_t hour_i = minute_of_day / 60;
+        double hour = (double)hour_i;
+        double minute = (double)(minute_of_day % 60);
+        /* features.py:build_features divides by 23 and 59 (not 24 and 60);
+         * the published features and models use these periods. */
+        f->tf[0] = sin(TWO_PI * hour / 23.0);
+        f->tf[1] = cos(TWO_PI * hour / 23.0);
+        f->tf[2] = sin(TWO_PI * minute / 59.0);
+        f->tf[3] = cos(TWO_PI * minute / 59.0);
+        f->tf_minute = minute_abs;
+    }
+    v[COCE_F_HOUR_SIN] = f->tf[0];
+    v[COCE_F_HOUR_COS] = f->tf[1];
+    v[COCE_F_MINUTE_SIN] = f->tf[2];
+    v[COCE_F_MINUTE_COS] = f->tf[3];
 }
 
 /* Closes the open chunk: updates every window and writes its row when the
@@ -519,7 +538,7 @@ static void close_chunk(coce_features *f, coce_feature_row *row, int *emitted)
         row->v[k] = pct(st[k], f->prev[k]);
         f->prev[k] = st[k];
     }
-    time_features(f->start, row->v);
+    time_features(f, f->start, row->v);
     row->warm = (f->index - 1) >= (w > p ? w : p);
 
     f->prev_close = f->plast;

@@ -142,6 +142,21 @@ static const key_spec schema[] = {
     S("deribit.base_url", deribit.base_url, "https://test.deribit.com"),
     I("deribit.timeout_ms", deribit.timeout_ms, 1, 600000, "10000"),
 
+    S("feed.binance_url", feed.binance_url, "https://api.binance.com"),
+    L("feed.symbols", feed.symbols, ""),
+    S("feed.quote", feed.quote, "BTC"),
+    I("feed.poll_ms", feed.poll_ms, 100, 600000, "2000"),
+    I("feed.start_minutes_back", feed.start_minutes_back, 0, 10080, "5"),
+    I("feed.page_limit", feed.page_limit, 1, 1000, "1000"),
+    I("feed.lateness_ms", feed.lateness_ms, 0, 60000, "2000"),
+    I("feed.max_hold_ms", feed.max_hold_ms, 1000, 600000, "30000"),
+    I("feed.idle_timeout_ms", feed.idle_timeout_ms, 100, 60000, "1000"),
+    I("feed.max_failures", feed.max_failures, 1, 1000, "10"),
+    I("feed.backoff_base_ms", feed.backoff_base_ms, 0, 60000, "1000"),
+    I("feed.backoff_max_ms", feed.backoff_max_ms, 0, 900000, "60000"),
+    I("feed.weight_pause_at", feed.weight_pause_at, 0, 1000000, "5000"),
+    I("feed.snapshot_ms", feed.snapshot_ms, 1000, 86400000, "60000"),
+
     S("options.underlyings", options.underlyings, "BTC,ETH"),
     E("options.kind", options.kind, "both", "call|put|both"),
     D("options.delta_min", options.delta_min, 0, 1, "0.05"),
@@ -511,6 +526,10 @@ int coce_config_validate(const coce_config *cfg, coce_err *err)
     if (cfg->sim.sectors > cfg->sim.assets)
         return coce_err_set(err, COCE_ECONFIG,
                             "sim.sectors: must not exceed sim.assets");
+    if (cfg->feed.backoff_max_ms < cfg->feed.backoff_base_ms)
+        return coce_err_set(err, COCE_ECONFIG,
+                            "feed.backoff_max_ms: must not be below "
+                            "feed.backoff_base_ms");
     return COCE_OK;
 }
 

@@ -132,6 +132,22 @@ typedef struct coce_config {
         int64_t timeout_ms;
     } deribit;
     struct {
+        char binance_url[COCE_CFG_STR_MAX];
+        coce_cfg_list symbols;
+        char quote[COCE_CFG_ITEM_MAX];
+        int64_t poll_ms;
+        int64_t start_minutes_back;
+        int64_t page_limit;
+        int64_t lateness_ms;
+        int64_t max_hold_ms;
+        int64_t idle_timeout_ms;
+        int64_t max_failures;
+        int64_t backoff_base_ms;
+        int64_t backoff_max_ms;
+        int64_t weight_pause_at;
+        int64_t snapshot_ms;
+    } feed;
+    struct {
         char underlyings[COCE_CFG_STR_MAX];
         char kind[COCE_CFG_ITEM_MAX];
         double delta_min;

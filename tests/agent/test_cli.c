@@ -65,7 +65,8 @@ static void test_live_and_paper_refusals(void **state)
     assert_int_equal(RUN("--mode", "live", "--config", cfg), 5);
     setenv("EXCHANGE_API_KEY", "test-key-123456", 1);
     setenv("EXCHANGE_API_SECRET", "test-secret-654321", 1);
-    /* enabled and keyed, but the adapters are not built yet */
+    /* enabled and keyed, but no symbol to follow (feed.symbols empty):
+     * nothing to trade, said clearly */
     assert_int_equal(RUN("--mode", "live", "--config", cfg), 4);
     unsetenv("EXCHANGE_API_KEY");
     unsetenv("EXCHANGE_API_SECRET");

@@ -18,6 +18,7 @@
 
 #define HOUR INT64_C(3600000)
 #define N_PUMPS 5
+#define EXIT_NOT_FOUND 3 /* EXIT_DATA of cmd_model.c */
 
 static char dir[512];
 
@@ -267,6 +268,88 @@ static void test_detect_and_retrain(void **state)
     assert_true(coce_fs_exists(p("fresh.json")));
 }
 
+/* The pump-level operating point: the threshold at a false-alert target
+ * per coin-day, out-of-fold by file, with the figures in the notes; eval and
+ * retrain repeat the procedure the notes state. */
+static void test_fa_target(void **state)
+{
+    (void)state;
+    /* onsets of the table itself (no event list), 2 file folds */
+    assert_int_equal(run(coce_cmd_train, "train", "--features", p("f.csv"),
+                         "--out", p("fa.json"), "--target-fa-per-coin-day",
+                         "0.5", "--threshold-folds", "2", "--pos-after", "1",
+                         NULL),
+                     0);
+    coce_pump_model m;
+    assert_int_equal(coce_pump_model_load(p("fa.json"), &m, NULL), COCE_OK);
+    assert_non_null(strstr(m.notes, "fa_target=0.5 pos_after=1"));
+    assert_non_null(strstr(m.notes, "oof FA<=0.5/cd (2 file folds)"));
+    /* planted pumps are clear: every one is alerted out-of-fold, and the
+     * measured rate respects the target */
+    const char *s = strstr(m.notes, "pumps ");
+    assert_non_null(s);
+    unsigned a = 0, b = 0;
+    double fa = -1;
+    assert_int_equal(sscanf(s, "pumps %u/%u, FA %lf", &a, &b, &fa), 3);
+    assert_int_equal(b, 2 * N_PUMPS);
+    assert_int_equal(a, 2 * N_PUMPS);
+    assert_true(fa >= 0 && fa <= 0.5);
+    /* an announced-time event list, training on 2018 files only */
+    assert_int_equal(run(coce_cmd_train, "train", "--features", p("f.csv"),
+                         "--out", p("fa18.json"), "--target-fa-per-coin-day",
+                         "0.5", "--events", p("events.csv"), "--max-year",
+                         "2019", "--threshold-folds", "2", NULL),
+                     0);
+    assert_int_equal(coce_pump_model_load(p("fa18.json"), &m, NULL), COCE_OK);
+    assert_non_null(strstr(m.notes, "pumps 10/10"));
+    /* 2018 alone is one file: no out-of-fold split is possible */
+    assert_int_equal(run(coce_cmd_train, "train", "--features", p("f.csv"),
+                         "--out", p("fa18.json"), "--target-fa-per-coin-day",
+                         "0.5", "--max-year", "2018", NULL),
+                     EXIT_NOT_FOUND);
+    /* the planted pumps separate perfectly: even a near-zero target keeps
+     * every pump (one false alert would already be ~1 per coin-day) */
+    assert_int_equal(run(coce_cmd_train, "train", "--features", p("f.csv"),
+                         "--out", p("fa0.json"), "--target-fa-per-coin-day",
+                         "1e-9", "--threshold-folds", "2", NULL),
+                     0);
+    assert_int_equal(coce_pump_model_load(p("fa0.json"), &m, NULL), COCE_OK);
+    assert_non_null(strstr(m.notes, "pumps 10/10, FA 0.0000/cd"));
+    assert_true(m.threshold > 0 && m.threshold < 0.5);
+    /* eval repeats the procedure (with and without an event list) */
+    assert_int_equal(run(coce_cmd_eval, "eval", "--model", p("fa.json"),
+                         "--features", p("f.csv"), "--events", p("events.csv"),
+                         "--folds", "2", "--threshold-folds", "2", NULL),
+                     0);
+    assert_int_equal(run(coce_cmd_eval, "eval", "--model", p("fa.json"),
+                         "--features", p("f.csv"), "--baseline", "--folds",
+                         "2", "--threshold-folds", "2", NULL),
+                     0);
+    /* retrain keeps it */
+    assert_int_equal(run(coce_cmd_retrain, "retrain", "--features", p("f.csv"),
+                         "--model", p("fa.json"), "--archive", p("arch2"),
+                         NULL),
+                     0);
+    assert_int_equal(coce_pump_model_load(p("fa.json"), &m, NULL), COCE_OK);
+    assert_non_null(strstr(m.notes, "fa_target=0.5 pos_after=1"));
+    /* usage errors */
+    assert_int_equal(run(coce_cmd_train, "train", "--features", p("f.csv"),
+                         "--out", p("x.json"), "--target-fa-per-coin-day",
+                         "0", NULL),
+                     2);
+    assert_int_equal(run(coce_cmd_train, "train", "--features", p("f.csv"),
+                         "--out", p("x.json"), "--pos-after", "101", NULL),
+                     2);
+    assert_int_equal(run(coce_cmd_train, "train", "--features", p("f.csv"),
+                         "--out", p("x.json"), "--max-year", "12", NULL),
+                     2);
+    /* a missing event list: bad input */
+    assert_int_equal(run(coce_cmd_train, "train", "--features", p("f.csv"),
+                         "--out", p("x.json"), "--target-fa-per-coin-day",
+                         "0.1", "--events", p("nope.csv"), NULL),
+                     EXIT_NOT_FOUND);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -413,6 +496,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pipeline),
         cmocka_unit_test(test_detect_and_retrain),
+        cmocka_unit_test(test_fa_target),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
