@@ -444,6 +444,14 @@ static int apply_fills(coce_engine *e, const coce_fill *fills, size_t n,
                      : coce_book_apply_fill(e->book, f, sym(e, f->asset), err);
         if (rc != COCE_OK)
             return rc;
+        /* A position may appear before its asset has traded in this run
+         * (a fill adopted from the venue after a restart): until it trades,
+         * it is marked at its execution price, never at NAN. */
+        if (f->asset < e->n_assets && !isfinite(e->px[f->asset]) &&
+            f->price > 0) {
+            e->px[f->asset] = f->price;
+            e->a[f->asset].last_price = f->price;
+        }
         coce_log(COCE_LOG_DEBUG, "engine", "fill", "{s:s, s:s, s:s, s:f, s:f, s:f}",
                  "client_id", f->client_id, "asset", sym(e, f->asset), "side",
                  f->side > 0 ? "buy" : "sell", "qty", f->qty, "price", f->price,
