@@ -123,6 +123,45 @@ static int parse_size(const char *s, size_t *out)
     return COCE_OK;
 }
 
+/* ---- options shared by the subcommands --------------------------------- */
+
+/* Each opt_* parses one option's argument into *out, or says what is wrong
+ * and returns EXIT_USAGE. */
+static int opt_chunk(const char *cmd, const char *arg, int64_t *out)
+{
+    if (parse_chunk(arg, out) != COCE_OK)
+        return fail(cmd, EXIT_USAGE, "--chunk '%s': expected e.g. 25s", arg);
+    return EXIT_OK;
+}
+
+static int opt_window(const char *cmd, const char *arg, size_t *out)
+{
+    if (parse_size(arg, out) != COCE_OK || *out < 2)
+        return fail(cmd, EXIT_USAGE, "--window '%s': integer >= 2", arg);
+    return EXIT_OK;
+}
+
+static int opt_C(const char *cmd, const char *arg, double *out)
+{
+    if (parse_double(arg, out) != COCE_OK || *out <= 0)
+        return fail(cmd, EXIT_USAGE, "--C '%s': a number > 0", arg);
+    return EXIT_OK;
+}
+
+/* One more --events file, at most MAX_EVENT_FILES. */
+static int opt_events(const char *cmd, char *arg, char **files, size_t *n)
+{
+    if (*n == MAX_EVENT_FILES)
+        return fail(cmd, EXIT_USAGE, "at most %d --events", MAX_EVENT_FILES);
+    files[(*n)++] = arg;
+    return EXIT_OK;
+}
+
+static int unknown_option(const char *cmd, char *const *argv)
+{
+    return fail(cmd, EXIT_USAGE, "unknown option '%s'", argv[optind - 1]);
+}
+
 static int year_of(int64_t ms)
 {
     time_t t = (time_t)(ms / 1000);
@@ -170,19 +209,23 @@ static int trade_paths(const char *arg, char ***paths, size_t *n,
     return COCE_OK;
 }
 
-/* Every trade of one file (time-ordered), assets interned into syms. */
-static int read_trades(const char *path, coce_symbols *syms, coce_trade **out,
-                       size_t *n, coce_err *err)
+/* Every trade of one file (time-ordered), assets interned into a new
+ * *syms (NULL on error). */
+static int read_trades(const char *path, coce_symbols **syms,
+                       coce_trade **out, size_t *n, coce_err *err)
 {
+    if (coce_symbols_new(syms) != COCE_OK)
+        return coce_err_set(err, COCE_ENOMEM, "out of memory");
     coce_trade_reader *r = NULL;
-    int rc = coce_trade_reader_open(&r, path, syms, NULL, err);
+    int rc = coce_trade_reader_open(&r, path, *syms, NULL, err);
     if (rc != COCE_OK)
-        return rc;
+        goto failed;
     size_t cap = 65536, len = 0;
     coce_trade *t = malloc(cap * sizeof *t);
     if (t == NULL) {
         coce_trade_reader_free(r);
-        return coce_err_set(err, COCE_ENOMEM, "out of memory");
+        rc = coce_err_set(err, COCE_ENOMEM, "out of memory");
+        goto failed;
     }
     for (;;) {
         if (cap - len < 4096) {
@@ -207,11 +250,15 @@ static int read_trades(const char *path, coce_symbols *syms, coce_trade **out,
     coce_trade_reader_free(r);
     if (rc != COCE_OK) {
         free(t);
-        return rc;
+        goto failed;
     }
     *out = t;
     *n = len;
     return COCE_OK;
+failed:
+    coce_symbols_free(*syms);
+    *syms = NULL;
+    return rc;
 }
 
 /* ---- events ------------------------------------------------------------- */
@@ -312,6 +359,21 @@ typedef struct asset_span {
     size_t n_onsets;
 } asset_span;
 
+/* Writes a published row of e, labelled from its asset's onsets. */
+static void label_row(FILE *out, const coce_symbols *syms,
+                      const coce_detector_event *e, const asset_span *s,
+                      int64_t chunk_ms, feat_stats *st)
+{
+    if (!coce_features_row_published(&e->row))
+        return;
+    int lab = coce_label_chunk(e->row.chunk_start_ms, chunk_ms, s->onsets,
+                               s->n_onsets);
+    write_row(out, coce_symbols_name(syms, e->asset), e, lab);
+    ++st->rows;
+    st->pos += lab == COCE_LABEL_POS;
+    st->skip += lab == COCE_LABEL_SKIP;
+}
+
 /* One trade file through the detector: rows of published chunks, labelled
  * from the events inside the file's time range (labels.h rule). */
 static int features_file(const char *path, const coce_features_cfg *fcfg,
@@ -319,15 +381,11 @@ static int features_file(const char *path, const coce_features_cfg *fcfg,
                          feat_stats *st, coce_err *err)
 {
     coce_symbols *syms = NULL;
-    if (coce_symbols_new(&syms) != COCE_OK)
-        return coce_err_set(err, COCE_ENOMEM, "out of memory");
     coce_trade *t = NULL;
     size_t n = 0;
-    int rc = read_trades(path, syms, &t, &n, err);
-    if (rc != COCE_OK) {
-        coce_symbols_free(syms);
+    int rc = read_trades(path, &syms, &t, &n, err);
+    if (rc != COCE_OK)
         return rc;
-    }
     size_t n_assets = coce_symbols_count(syms);
     coce_detector *d = NULL;
     asset_span *sp = calloc(n_assets > 0 ? n_assets : 1, sizeof *sp);
@@ -385,32 +443,15 @@ static int features_file(const char *path, const coce_features_cfg *fcfg,
                 rc = coce_detector_advance(d, (coce_asset_id)a,
                                            sp[a].last + fcfg->chunk_ms, &e,
                                            &emitted, err);
-                if (rc == COCE_OK && emitted &&
-                    coce_features_row_published(&e.row)) {
-                    const asset_span *s = &sp[a];
-                    int lab = coce_label_chunk(e.row.chunk_start_ms,
-                                               fcfg->chunk_ms, s->onsets,
-                                               s->n_onsets);
-                    write_row(out, coce_symbols_name(syms, (coce_asset_id)a),
-                              &e, lab);
-                    ++st->rows;
-                    st->pos += lab == COCE_LABEL_POS;
-                    st->skip += lab == COCE_LABEL_SKIP;
-                }
+                if (rc == COCE_OK && emitted)
+                    label_row(out, syms, &e, &sp[a], fcfg->chunk_ms, st);
             }
             break;
         }
         if (rc != COCE_OK)
             goto done;
-        if (!emitted || !coce_features_row_published(&e.row))
-            continue;
-        asset_span *s = &sp[e.asset];
-        int lab = coce_label_chunk(e.row.chunk_start_ms, fcfg->chunk_ms,
-                                   s->onsets, s->n_onsets);
-        write_row(out, coce_symbols_name(syms, e.asset), &e, lab);
-        ++st->rows;
-        st->pos += lab == COCE_LABEL_POS;
-        st->skip += lab == COCE_LABEL_SKIP;
+        if (emitted)
+            label_row(out, syms, &e, &sp[e.asset], fcfg->chunk_ms, st);
     }
     if (rc != COCE_OK)
         coce_err_prefix(err, "%s: ", path);
@@ -455,23 +496,19 @@ int coce_cmd_features(int argc, char **argv)
             trades = optarg;
             break;
         case 'e':
-            if (n_ev_files == MAX_EVENT_FILES)
-                return fail(cmd, EXIT_USAGE, "at most %d --events",
-                            MAX_EVENT_FILES);
-            ev_files[n_ev_files++] = optarg;
+            if (opt_events(cmd, optarg, ev_files, &n_ev_files) != EXIT_OK)
+                return EXIT_USAGE;
             break;
         case 'c':
-            if (parse_chunk(optarg, &chunk_ms) != COCE_OK)
-                return fail(cmd, EXIT_USAGE, "--chunk '%s': expected e.g. 25s",
-                            optarg);
+            if (opt_chunk(cmd, optarg, &chunk_ms) != EXIT_OK)
+                return EXIT_USAGE;
             break;
         case 'o':
             out_path = optarg;
             break;
         case 'w':
-            if (parse_size(optarg, &window) != COCE_OK || window < 2)
-                return fail(cmd, EXIT_USAGE, "--window '%s': integer >= 2",
-                            optarg);
+            if (opt_window(cmd, optarg, &window) != EXIT_OK)
+                return EXIT_USAGE;
             break;
         case 'x':
             extras = 1;
@@ -485,8 +522,7 @@ int coce_cmd_features(int argc, char **argv)
                          "[--window N] [--extras] [--exchange binance]\n");
             return EXIT_OK;
         default:
-            return fail(cmd, EXIT_USAGE, "unknown option '%s'",
-                        argv[optind - 1]);
+            return unknown_option(cmd, argv);
         }
     }
     if (trades == NULL || out_path == NULL || n_ev_files == 0)
@@ -1438,18 +1474,16 @@ int coce_cmd_train(int argc, char **argv)
             out = optarg;
             break;
         case 'C':
-            if (parse_double(optarg, &a.C) != COCE_OK || a.C <= 0)
-                return fail(cmd, EXIT_USAGE, "--C '%s': a number > 0", optarg);
+            if (opt_C(cmd, optarg, &a.C) != EXIT_OK)
+                return EXIT_USAGE;
             break;
         case 'c':
-            if (parse_chunk(optarg, &a.chunk_ms) != COCE_OK)
-                return fail(cmd, EXIT_USAGE, "--chunk '%s': expected e.g. 25s",
-                            optarg);
+            if (opt_chunk(cmd, optarg, &a.chunk_ms) != EXIT_OK)
+                return EXIT_USAGE;
             break;
         case 'w':
-            if (parse_size(optarg, &a.window) != COCE_OK || a.window < 2)
-                return fail(cmd, EXIT_USAGE, "--window '%s': integer >= 2",
-                            optarg);
+            if (opt_window(cmd, optarg, &a.window) != EXIT_OK)
+                return EXIT_USAGE;
             break;
         case 'k':
             if (parse_size(optarg, &a.thr_folds) != COCE_OK)
@@ -1474,10 +1508,9 @@ int coce_cmd_train(int argc, char **argv)
                             optarg);
             break;
         case 'e':
-            if (a.n_ev_files == MAX_EVENT_FILES)
-                return fail(cmd, EXIT_USAGE, "at most %d --events",
-                            MAX_EVENT_FILES);
-            a.ev_files[a.n_ev_files++] = optarg;
+            if (opt_events(cmd, optarg, a.ev_files, &a.n_ev_files) !=
+                EXIT_OK)
+                return EXIT_USAGE;
             break;
         case 'y':
             if (parse_size(optarg, &v) != COCE_OK || v < 1970 || v > 9999)
@@ -1492,8 +1525,7 @@ int coce_cmd_train(int argc, char **argv)
                          "[--pos-after N] [--max-year Y]\n");
             return EXIT_OK;
         default:
-            return fail(cmd, EXIT_USAGE, "unknown option '%s'",
-                        argv[optind - 1]);
+            return unknown_option(cmd, argv);
         }
     }
     if (features == NULL || out == NULL)
@@ -1539,8 +1571,8 @@ int coce_cmd_retrain(int argc, char **argv)
             break;
         }
         case 'C':
-            if (parse_double(optarg, &C) != COCE_OK || C <= 0)
-                return fail(cmd, EXIT_USAGE, "--C '%s': a number > 0", optarg);
+            if (opt_C(cmd, optarg, &C) != EXIT_OK)
+                return EXIT_USAGE;
             break;
         case 'h':
             (void)printf("usage: coce retrain --features F [--model "
@@ -1548,8 +1580,7 @@ int coce_cmd_retrain(int argc, char **argv)
                          "YYYY-MM-DD] [--C C]\n");
             return EXIT_OK;
         default:
-            return fail(cmd, EXIT_USAGE, "unknown option '%s'",
-                        argv[optind - 1]);
+            return unknown_option(cmd, argv);
         }
     }
     if (features == NULL)
@@ -1622,6 +1653,30 @@ int coce_cmd_retrain(int argc, char **argv)
 
 /* ---- coce predict ------------------------------------------------------- */
 
+/* The model M and the feature table F it is to score (same features, same
+ * order); the exit code, EXIT_OK with t to free. t is empty on every other
+ * path. */
+static int load_model_table(const char *cmd, const char *model,
+                            const char *features, coce_pump_model *m,
+                            ftable *t)
+{
+    memset(t, 0, sizeof *t);
+    coce_err err;
+    coce_err_clear(&err);
+    int rc = coce_pump_model_load(model, m, &err);
+    if (rc != COCE_OK)
+        return fail_err(cmd, rc, &err);
+    rc = ftable_read(features, t, &err);
+    if (rc != COCE_OK)
+        return fail_err(cmd, rc, &err);
+    rc = coce_pump_model_check_features(m, t->name_ptr, t->d, &err);
+    if (rc != COCE_OK) {
+        ftable_free(t);
+        return fail(cmd, EXIT_DATA, "%s vs %s: %s", model, features, err.msg);
+    }
+    return EXIT_OK;
+}
+
 int coce_cmd_predict(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -1650,28 +1705,17 @@ int coce_cmd_predict(int argc, char **argv)
                          "P.csv\n");
             return EXIT_OK;
         default:
-            return fail(cmd, EXIT_USAGE, "unknown option '%s'",
-                        argv[optind - 1]);
+            return unknown_option(cmd, argv);
         }
     }
     if (model == NULL || features == NULL || out == NULL)
         return fail(cmd, EXIT_USAGE, "--model, --features and --out are "
                                      "required");
-    coce_err err;
-    coce_err_clear(&err);
     coce_pump_model m;
-    int rc = coce_pump_model_load(model, &m, &err);
-    if (rc != COCE_OK)
-        return fail_err(cmd, rc, &err);
     ftable t;
-    rc = ftable_read(features, &t, &err);
-    if (rc != COCE_OK)
-        return fail_err(cmd, rc, &err);
-    rc = coce_pump_model_check_features(&m, t.name_ptr, t.d, &err);
-    if (rc != COCE_OK) {
-        ftable_free(&t);
-        return fail(cmd, EXIT_DATA, "%s vs %s: %s", model, features, err.msg);
-    }
+    int rc = load_model_table(cmd, model, features, &m, &t);
+    if (rc != EXIT_OK)
+        return rc;
     coce_prepare_mode mode;
     size_t w = 0, pw = 0;
     model_settings(&m, &mode, &w, &pw);
@@ -1738,8 +1782,7 @@ int coce_cmd_detect(int argc, char **argv)
                          "[--out alerts.csv] [--pause-minutes 30]\n");
             return EXIT_OK;
         default:
-            return fail(cmd, EXIT_USAGE, "unknown option '%s'",
-                        argv[optind - 1]);
+            return unknown_option(cmd, argv);
         }
     }
     if (model == NULL || trades == NULL)
@@ -1775,11 +1818,7 @@ int coce_cmd_detect(int argc, char **argv)
         coce_trade *t = NULL;
         size_t n = 0;
         coce_detector *d = NULL;
-        if (coce_symbols_new(&syms) != COCE_OK) {
-            rc = coce_err_set(&err, COCE_ENOMEM, "out of memory");
-            break;
-        }
-        rc = read_trades(paths[i], syms, &t, &n, &err);
+        rc = read_trades(paths[i], &syms, &t, &n, &err);
         if (rc == COCE_OK && n > 0)
             rc = coce_detector_new(&m, &fcfg, coce_symbols_count(syms),
                                    (int64_t)pause_min * MIN_MS, &d, &err);
@@ -2034,10 +2073,8 @@ int coce_cmd_eval(int argc, char **argv)
             features = optarg;
             break;
         case 'e':
-            if (n_ev_files == MAX_EVENT_FILES)
-                return fail(cmd, EXIT_USAGE, "at most %d --events",
-                            MAX_EVENT_FILES);
-            ev_files[n_ev_files++] = optarg;
+            if (opt_events(cmd, optarg, ev_files, &n_ev_files) != EXIT_OK)
+                return EXIT_USAGE;
             break;
         case 'k':
             if (parse_size(optarg, &folds) != COCE_OK || folds < 2)
@@ -2068,27 +2105,18 @@ int coce_cmd_eval(int argc, char **argv)
                          "[--threshold-folds 5] [--no-kfold]\n");
             return EXIT_OK;
         default:
-            return fail(cmd, EXIT_USAGE, "unknown option '%s'",
-                        argv[optind - 1]);
+            return unknown_option(cmd, argv);
         }
     }
     if (model == NULL || features == NULL)
         return fail(cmd, EXIT_USAGE, "--model and --features are required");
+    coce_pump_model m;
+    ftable t;
+    int rc = load_model_table(cmd, model, features, &m, &t);
+    if (rc != EXIT_OK)
+        return rc;
     coce_err err;
     coce_err_clear(&err);
-    coce_pump_model m;
-    int rc = coce_pump_model_load(model, &m, &err);
-    if (rc != COCE_OK)
-        return fail_err(cmd, rc, &err);
-    ftable t;
-    rc = ftable_read(features, &t, &err);
-    if (rc != COCE_OK)
-        return fail_err(cmd, rc, &err);
-    rc = coce_pump_model_check_features(&m, t.name_ptr, t.d, &err);
-    if (rc != COCE_OK) {
-        ftable_free(&t);
-        return fail(cmd, EXIT_DATA, "%s vs %s: %s", model, features, err.msg);
-    }
     train_cfg tc;
     memset(&tc, 0, sizeof tc);
     tc.C = m.C;
