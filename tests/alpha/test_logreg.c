@@ -118,18 +118,29 @@ static void check_fixture(const char *name)
         coce_logreg_fit(ds.X, ds.y, ds.n, ds.d, &o, beta, &obj, &iters, work),
         COCE_OK);
     assert_true(iters > 0 && iters < 100);
+    /* sklearn's lbfgs honours tol=1e-10 only where its gradient test fires
+     * before L-BFGS-B's relative-reduction test (see the script): there the
+     * issue's 1e-5 applies; elsewhere it stopped short and 1e-4 does. */
+    int lbfgs_converged = fit_value(fit, "lbfgs_grad_inf") <= 1e-6;
+    double lbfgs_rtol = lbfgs_converged ? 1e-5 : 0.0;
+    double lbfgs_atol = lbfgs_converged ? 1e-5 : 1e-4;
     char key[32];
-    for (size_t j = 0; j < ds.d; ++j) {
-        snprintf(key, sizeof key, "coef_%zu", j);
+    for (size_t j = 0; j <= ds.d; ++j) {
+        const char *stem = j < ds.d ? "coef_" : "intercept";
+        char idx[24] = "";
+        if (j < ds.d)
+            snprintf(idx, sizeof idx, "%zu", j);
+        /* newton-cholesky and an independent numpy Newton: ~1e-10. */
+        snprintf(key, sizeof key, "%s%s", stem, idx);
         assert_close(beta[j], fit_value(fit, key), 1e-5, 1e-5);
-        /* Both solve to ~1e-10; the brief's 1e-5 is a loose bound. */
-        assert_close(beta[j], fit_value(fit, key), 0.0, 1e-8);
-        /* sklearn's lbfgs stops early on its ftol test (see the script). */
-        snprintf(key, sizeof key, "lbfgs_coef_%zu", j);
-        assert_close(beta[j], fit_value(fit, key), 0.0, 1e-4);
+        assert_close(beta[j], fit_value(fit, key), 0.0, 5e-8);
+        /* L-BFGS-B run to its gradient test only (scipy, ftol=0). */
+        snprintf(key, sizeof key, "strict_%s%s", stem, idx);
+        assert_close(beta[j], fit_value(fit, key), 1e-5, 1e-5);
+        assert_close(beta[j], fit_value(fit, key), 0.0, 5e-8);
+        snprintf(key, sizeof key, "lbfgs_%s%s", stem, idx);
+        assert_close(beta[j], fit_value(fit, key), lbfgs_rtol, lbfgs_atol);
     }
-    assert_close(beta[ds.d], fit_value(fit, "intercept"), 1e-5, 1e-8);
-    assert_close(beta[ds.d], fit_value(fit, "lbfgs_intercept"), 0.0, 1e-4);
     assert_close(obj, fit_value(fit, "objective"), 1e-10, 0.0);
     /* A minimiser is never beaten by lbfgs's early stop. */
     assert_true(obj <= fit_value(fit, "lbfgs_objective") * (1.0 + 1e-13));
@@ -165,6 +176,13 @@ static void test_sklearn_imbalanced_weights(void **state)
     (void)state;
     check_fixture("imb_bal"); /* class_weight="balanced" */
     check_fixture("imb_w");   /* class_weight={0: 1, 1: 50} */
+}
+
+/* Shaped like the pump rows: 12 correlated features, 1 positive in 200. */
+static void test_sklearn_pumplike(void **state)
+{
+    (void)state;
+    check_fixture("pumplike");
 }
 
 /* Intercept-only model: dF/db = 0 gives the weighted log-odds
@@ -348,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_sklearn_separable_ish),
         cmocka_unit_test(test_sklearn_small_and_large_c),
         cmocka_unit_test(test_sklearn_imbalanced_weights),
+        cmocka_unit_test(test_sklearn_pumplike),
         cmocka_unit_test(test_intercept_only_closed_form),
         cmocka_unit_test(test_separable_large_c),
         cmocka_unit_test(test_single_class_and_no_intercept),

@@ -10,8 +10,16 @@ test (ftol ~2.2e-9) long before its gradient test: on "sep" its coefficients
 are 2e-5 from the true minimiser while the objective is within 3e-9. So the
 primary golden values come from sklearn 1.2's solver="newton-cholesky" (same
 objective, same unpenalised intercept, tol=1e-10), which reaches the minimiser
-to ~1e-10; the lbfgs solution is written too (lbfgs_*) and the C test checks it
-is close (1e-4) and never better than ours.
+to ~1e-10; the lbfgs solution is written too (lbfgs_*), with the infinity norm
+of the objective's gradient at it (lbfgs_grad_inf, on the objective/C scale
+sklearn minimises). Where that norm is <= 1e-6 (sklearn's lbfgs really
+converged) the C test holds COCE to the issue's 1e-5 (relative + absolute)
+against it; where sklearn stopped early (norm 7e-5..1.3e-3 on four of these
+datasets although tol=1e-10 was asked) it checks COCE is within 1e-4 and never
+worse on the objective. As a third, independent witness, scipy's L-BFGS-B (the
+routine sklearn calls) is run on the same objective with its relative-reduction
+test disabled (ftol=0, gtol=1e-12): strict_* values, which the C test matches
+to 1e-5 (relative + absolute) on every dataset.
 
 The objective written is the one coce_logreg_fit minimises,
     0.5*||w||^2 + C * sum_i s_i * log(1 + exp(-y'_i (x_i.w + b))),
@@ -25,6 +33,7 @@ import os
 import sys
 
 import numpy as np
+from scipy.optimize import minimize
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import precision_recall_curve
 from sklearn.preprocessing import StandardScaler
@@ -68,6 +77,36 @@ def newton(X, y, C, wpos, wneg):
     return beta
 
 
+def gradient(X, y, C, wpos, wneg, beta):
+    """Gradient of the objective / C at beta = (coef, intercept)."""
+    n, d = X.shape
+    A = np.hstack([X, np.ones((n, 1))])
+    s = np.where(y == 1, wpos, wneg)
+    p = 0.5 * (1.0 + np.tanh(0.5 * (A @ beta)))
+    reg = np.ones(d + 1) / C
+    reg[d] = 0.0
+    return A.T @ (s * (p - y)) + reg * beta
+
+
+def strict_lbfgs(X, y, C, wpos, wneg):
+    """scipy's L-BFGS-B on objective / C with only the gradient test."""
+    n, d = X.shape
+    A = np.hstack([X, np.ones((n, 1))])
+    s = np.where(y == 1, wpos, wneg)
+    reg = np.ones(d + 1) / C
+    reg[d] = 0.0
+
+    def f(beta):
+        z = A @ beta
+        loss = np.sum(s * np.logaddexp(0.0, np.where(y == 1, -z, z)))
+        return loss + 0.5 * np.sum(reg * beta * beta), gradient(X, y, C, wpos, wneg, beta)
+
+    res = minimize(f, np.zeros(d + 1), jac=True, method="L-BFGS-B",
+                   options={"ftol": 0.0, "gtol": 1e-12, "maxiter": 100000,
+                            "maxcor": 20})
+    return res.x
+
+
 def write_dataset(name, X, y, C, class_weight, data=None):
     """data: name of an already written dataset holding the same X, y."""
     n, d = X.shape
@@ -103,9 +142,21 @@ def write_dataset(name, X, y, C, class_weight, data=None):
                 f"{float(objective(X, y, C, wpos, wneg, lb.coef_[0], lb.intercept_[0]))!r}\n")
         for j in range(d):
             f.write(f"lbfgs_coef_{j},{float(lb.coef_[0][j])!r}\n")
+    lbeta = np.append(lb.coef_[0], lb.intercept_[0])
+    lgrad = float(np.max(np.abs(gradient(X, y, C, wpos, wneg, lbeta))))
+    strict = strict_lbfgs(X, y, C, wpos, wneg)
+    sgap = float(np.max(np.abs(strict - ref)))
+    if sgap > 1e-7:
+        sys.exit(f"{name}: strict L-BFGS-B and Newton differ by {sgap:g}")
+    with open(os.path.join(OUT, f"{name}_fit.csv"), "a") as f:
+        f.write(f"lbfgs_grad_inf,{lgrad!r}\n")
+        f.write(f"strict_intercept,{float(strict[d])!r}\n")
+        for j in range(d):
+            f.write(f"strict_coef_{j},{float(strict[j])!r}\n")
     lgap = max(np.max(np.abs(ref[:d] - lb.coef_[0])), abs(ref[d] - lb.intercept_[0]))
     print(f"{name}: n={n} d={d} positives={int(y.sum())} C={C} "
-          f"w+={wpos:.6g} w-={wneg:.6g} newton-gap={gap:.2e} lbfgs-gap={lgap:.2e}")
+          f"w+={wpos:.6g} w-={wneg:.6g} newton-gap={gap:.2e} lbfgs-gap={lgap:.2e} "
+          f"lbfgs-grad={lgrad:.2e} strict-gap={sgap:.2e}")
 
 
 def standardised(X):
@@ -189,6 +240,17 @@ def main():
             f.write(f"scale_{j},{float(sc.scale_[j])!r}\n")
     print(f"pump_raw: n={n} positives={int(y.sum())} threshold={thr[k]:.6g} "
           f"f1={best:.6g} newton-gap={gap:.2e}")
+
+    # Shaped like the pump rows: 12 strongly correlated features (the
+    # published moving statistics share their windows), 1 positive in 200,
+    # balanced class weights, C = 1 (the shipped models' setting).
+    rng2 = np.random.default_rng(20261127)
+    n, d = 6000, 12
+    y = (rng2.random(n) < 0.005).astype(np.int64)
+    y[:3] = 1
+    L = np.tril(rng2.normal(size=(d, d))) + 2.0 * np.eye(d)
+    X = rng2.normal(size=(n, d)) @ L.T + np.outer(y, np.linspace(1.5, 0.0, d))
+    write_dataset("pumplike", standardised(X), y, 1.0, "balanced")
 
 
 if __name__ == "__main__":
