@@ -40,9 +40,10 @@
 /* Bytes indexed at once: positions fit in 16 bits (0xFFFF is the sentinel)
  * and the block stays in L1/L2 between the index and the parse pass. */
 #define BLOCK ((size_t)16 * 1024)
-/* Entries of each position array: one per byte at most, the sentinels
- * after the last comma, and the slots the flatteners write past the count. */
-#define IDX_CAP (BLOCK + MAX_COLS + 64)
+/* Entries of each position array: one per byte at most, the leading 0 and
+ * the sentinels after the last separator, and the slots the flatteners
+ * write past the count. */
+#define IDX_CAP (BLOCK + MAX_COLS + 66)
 #define IDX_END 0xFFFFu
 
 enum { COL_NONE = -1 };
@@ -67,16 +68,19 @@ struct coce_trade_reader {
     int eof;
     int portable; /* scan lines without SSE2 (tests) */
     int kernel;   /* K_PORTABLE, K_SSE2 or K_AVX2, fixed at open */
-    /* Structural index of the current block (see index_block): the offsets
-     * from blk of its commas (IDX_END after the last) and newlines. */
-    uint16_t *idx_comma, *idx_nl;
+    /* Structural index of the current block (see index_block): offset + 1
+     * from blk of each of its separators (',' or '\n'; idx_sep[0] = 0 for
+     * the line end before the block, IDX_END after the last) and the offset
+     * of each newline. */
+    uint16_t *idx_sep, *idx_nl;
     const char *blk;
     size_t blk_avail; /* bytes readable from blk (mapping or filled buffer) */
-    size_t blk_rows, blk_next, blk_comma;
-    size_t blk_start; /* offset of the next row */
+    size_t blk_rows, blk_next;
+    size_t blk_sep; /* index in idx_sep of the line end before the next row */
     size_t line; /* number of the line most recently taken (header = 1) */
     int n_cols;
     int c_sym, c_time, c_price, c_qty, c_side;
+    int fmt_a; /* the 7 columns of format (a) in their usual order */
     char col_name[MAX_COLS][COL_NAME_MAX];
     char file_symbol[COCE_SYMBOL_MAX + 1];
     int have_symbol;
@@ -498,92 +502,90 @@ static inline u128 low_bytes(unsigned k)
     return k == 0 ? 0 : ~(u128)0 >> (8 * (16 - k));
 }
 
-/* The usual price or amount (1.348e-05, 81.0, 0.00020814, 3000) with no
- * loop and one branch: the n <= 16 bytes at s (16 bytes must be readable)
- * are classified at once with SSE2 compares; the text must be
- * digits[.digits][(e|E)[+-]d[d]] with at least one significand digit. The
- * significand's digits, the point squeezed out, are right-aligned in a
- * 128-bit word and converted 8 at a time (Lemire 2021, as above); the value
- * is then Clinger's exact fast path (as in fast_double: w <= 2^53,
- * |e10| <= 22, one correctly rounded multiply or divide), so the result is
- * bit for bit strtod's. 0 = not of this form (or out of the fast range):
- * the caller takes the general path, which decides. The sign is never
- * negative here; *sign is 0 for a zero value. */
-/* The shape of the n <= 16 bytes at s (16 readable): see num16. */
+/* 10^0..10^22 again, padded to 32 entries so that an index masked with 31
+ * is always inside the table (the value is discarded when out of range). */
+static const double POW10P[32] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,
+                                  1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13,
+                                  1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+                                  1e21, 1e22, 1,    1,    1,    1,    1,
+                                  1,    1,    1,    1};
+
+/* The shape of the n bytes at s (16 readable): see num_classify. */
 typedef struct num_shape {
     unsigned epos; /* position of the 'e' (n if none) */
     unsigned p;    /* position of the point (epos if none) */
     unsigned nd;   /* significand digits */
     int e10;       /* decimal exponent of the significand's last digit */
-    int ok;
+    unsigned ok;   /* 1 = of the form below */
 } num_shape;
 
-static ALWAYS_INLINE num_shape num_classify(const char *s, size_t n,
+/* Classifies the usual price or amount (1.348e-05, 81.0, 0.00020814, 3000)
+ * at once, with no loop and no branch: the text must be
+ * digits[.digits][(e|E)[+-]d[d]], n <= 16, with at least one significand
+ * digit. Three SSE2 compares give the digit and point bitmaps; the first
+ * byte that is neither ends the significand and must be the 'e'; then an
+ * optional sign and one or two digits to the end. Every condition is
+ * computed as 0/1 and and-ed, so that the caller has one branch per row
+ * (the shapes of a file's prices change from row to row). */
+static ALWAYS_INLINE num_shape num_classify(const char *s, size_t len,
                                             __m128i v)
 {
+    const unsigned n = len > 16 ? 16u : (unsigned)len;
     const unsigned lim = 1u << n;
     const unsigned all = lim - 1u;
     const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
-    unsigned md = (unsigned)_mm_movemask_epi8(
+    const unsigned md = (unsigned)_mm_movemask_epi8(
         _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d));
-    unsigned mdot =
+    const unsigned mdot =
         (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
-    unsigned me = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-                      _mm_or_si128(v, _mm_set1_epi8(0x20)),
-                      _mm_set1_epi8('e'))) &
-                  all;
-    unsigned mminus =
-        (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')));
-    unsigned msign =
-        mminus |
-        (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')));
     num_shape h;
-    h.epos = (unsigned)__builtin_ctz(me | lim);
-    unsigned mant = (1u << h.epos) - 1u;
-    unsigned dots = mdot & mant;
-    unsigned has_e = h.epos < n;
-    unsigned sg = (msign >> (h.epos + 1)) & has_e & (h.epos + 1 < n);
-    unsigned x0 = h.epos + 1 + sg; /* first exponent digit */
-    unsigned xd = all & ~((1u << x0) - 1u);
-    int ed = has_e ? (int)n - (int)x0 : 0;
+    const unsigned other = ~(md | mdot) & all;
+    h.epos = (unsigned)__builtin_ctz(other | lim);
+    const unsigned dots = mdot & ((1u << h.epos) - 1u);
+    const unsigned has_dot = dots != 0;
+    const unsigned has_e = h.epos < n;
     h.p = (unsigned)__builtin_ctz(dots | (1u << h.epos));
-    h.nd = h.epos - (dots != 0);
-    h.ok = ((md | mdot) & mant) == mant && (dots & (dots - 1u)) == 0 &&
-           (md & xd) == xd && h.nd >= 1 && (!has_e || (ed >= 1 && ed <= 2));
-    int ev = 0;
-    if (has_e) {
-        int last = s[(n - 1) & 15] - '0';
-        ev = ed == 2 ? (s[(n - 2) & 15] - '0') * 10 + last : last;
-        if ((mminus >> (h.epos + 1)) & sg)
-            ev = -ev;
-    }
-    h.e10 = ev - (int)(h.epos - h.p - (dots != 0));
+    h.nd = h.epos - has_dot;
+    /* exponent: s[epos] is 'e'/'E', then [+-], then 1 or 2 digits */
+    const unsigned c0 = (unsigned char)s[h.epos & 15];
+    const unsigned c1 = (unsigned char)s[(h.epos + 1) & 15];
+    const unsigned minus = c1 == '-';
+    const unsigned x0 = h.epos + 1 + (minus | (c1 == '+')); /* 1st digit */
+    const unsigned ed = n - x0; /* wraps when there is none */
+    const unsigned xd = all & (0u - (1u << (x0 & 31)));
+    const int last = s[(n - 1) & 15] - '0';
+    const int prev = s[(n - 2) & 15] - '0';
+    int ev = (ed == 2 ? prev * 10 + last : last) & -(int)has_e;
+    /* without a point p == epos: no fraction digits */
+    h.e10 = (minus ? -ev : ev) - (int)(h.epos - h.p - has_dot);
+    h.ok = (len <= 16) & ((dots & (dots - 1u)) == 0) & (h.nd >= 1) &
+           ((has_e ^ 1u) | (((c0 | 0x20u) == 'e') & (ed - 1u <= 1u) &
+                            ((md & xd) == xd)));
     return h;
 }
 
-/* Clinger's fast path on the significand w and exponent of h. */
+/* Clinger's fast path on the significand w and exponent of h: 1 with *out
+ * and *sign (0 for a zero value) when h is of the form and w <= 2^53,
+ * |e10| <= 22. The value is computed in every case (index masked into the
+ * padded table) and only the flag says whether it is the answer. */
 static ALWAYS_INLINE int num_finish(num_shape h, uint64_t w, double *out,
                                     int *sign)
 {
-    if (!h.ok || w > TWO_53 || h.e10 < -22 || h.e10 > 22)
-        return 0;
-    double dw = (double)w;
-    *out = h.e10 < 0 ? dw / POW10[-h.e10] : dw * POW10[h.e10];
+    const unsigned ok = h.ok & (w <= TWO_53) &
+                        ((unsigned)(h.e10 + 22) <= 44u);
+    const double dw = (double)w;
+    const unsigned ae = (unsigned)(h.e10 < 0 ? -h.e10 : h.e10) & 31u;
+    *out = h.e10 < 0 ? dw / POW10P[ae] : dw * POW10P[ae];
     *sign = w != 0;
-    return 1;
+    return (int)ok;
 }
 
-/* The usual price or amount (1.348e-05, 81.0, 0.00020814, 3000) with no
- * loop and one branch: the n <= 16 bytes at s (16 bytes must be readable)
- * are classified at once with SSE2 compares; the text must be
- * digits[.digits][(e|E)[+-]d[d]] with at least one significand digit. The
- * significand's digits, the point squeezed out, are right-aligned in a
- * 128-bit word and converted 8 at a time (Lemire 2021, as above); the value
- * is then Clinger's exact fast path (as in fast_double: w <= 2^53,
- * |e10| <= 22, one correctly rounded multiply or divide), so the result is
- * bit for bit strtod's. 0 = not of this form (or out of the fast range):
- * the caller takes the general path, which decides. The sign is never
- * negative here; *sign is 0 for a zero value. */
+/* num_classify + num_finish with the SSE2 baseline: the significand's
+ * digits, the point squeezed out, are right-aligned in a 128-bit word and
+ * converted 8 at a time (Lemire 2021, as above). 0 = not of the form (or out
+ * of the fast range): the caller takes the general path, which decides. The
+ * sign is never negative here; *sign is 0 for a zero value. The result is
+ * bit for bit strtod's (Clinger). */
 static ALWAYS_INLINE int num16(const char *s, size_t n, double *out, int *sign)
 {
     const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
@@ -591,9 +593,9 @@ static ALWAYS_INLINE int num16(const char *s, size_t n, double *out, int *sign)
     const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
     uint64_t dlo = (uint64_t)_mm_cvtsi128_si64(d);
     uint64_t dhi = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(d, d));
-    u128 x = (((u128)dhi << 64) | dlo) & low_bytes(h.epos);
+    u128 x = (((u128)dhi << 64) | dlo) & low_bytes(h.epos & 31);
     /* squeeze out the point (p == epos: no point, nothing moves) */
-    x = (x & low_bytes(h.p)) | ((x >> 8) & ~low_bytes(h.p));
+    x = (x & low_bytes(h.p & 31)) | ((x >> 8) & ~low_bytes(h.p & 31));
     x <<= 8 * ((16 - h.nd) & 15);
     uint64_t w = swar_value8((uint64_t)x) * 100000000u +
                  swar_value8((uint64_t)(x >> 64));
@@ -601,10 +603,25 @@ static ALWAYS_INLINE int num16(const char *s, size_t n, double *out, int *sign)
 }
 
 #if TRADES_AVX2
+/* Up to 16 digit values right-aligned in x (leading bytes 0) -> their
+ * value: three multiply-adds make two 8-digit halves (Lemire 2021, sec. 7,
+ * SIMD parse of 16 digits; W. Mula, "SIMD-ized faster parse of integers",
+ * 2014). */
+static inline TARGET_AVX2 uint64_t value16_avx2(__m128i x)
+{
+    __m128i t = _mm_maddubs_epi16(
+        x, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10,
+                         1));
+    t = _mm_madd_epi16(t, _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
+    t = _mm_packus_epi32(t, t);
+    t = _mm_madd_epi16(t,
+                       _mm_setr_epi16(10000, 1, 10000, 1, 10000, 1, 10000, 1));
+    return (uint64_t)(uint32_t)_mm_cvtsi128_si32(t) * 100000000u +
+           (uint32_t)_mm_extract_epi32(t, 1);
+}
+
 /* num16 on CPUs with AVX2 (so SSSE3 and SSE4.1): one byte shuffle squeezes
- * out the point and right-aligns the digits, and three multiply-adds make
- * two 8-digit values (Lemire 2021, sec. 7, SIMD parse of 16 digits;
- * W. Mula, "SIMD-ized faster parse of integers", 2014). Same contract. */
+ * out the point and right-aligns the digits. Same contract. */
 static inline TARGET_AVX2 int num16_avx2(const char *s, size_t n,
                                          double *out, int *sign)
 {
@@ -617,17 +634,25 @@ static inline TARGET_AVX2 int num16_avx2(const char *s, size_t n,
         _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     __m128i k = _mm_sub_epi8(iota, _mm_set1_epi8((char)(16 - h.nd)));
     __m128i past = _mm_cmpgt_epi8(k, _mm_set1_epi8((char)((int)h.p - 1)));
-    __m128i x = _mm_shuffle_epi8(d, _mm_sub_epi8(k, past));
-    __m128i t = _mm_maddubs_epi16(
-        x, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10,
-                         1));
-    t = _mm_madd_epi16(t, _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
-    t = _mm_packus_epi32(t, t);
-    t = _mm_madd_epi16(t,
-                       _mm_setr_epi16(10000, 1, 10000, 1, 10000, 1, 10000, 1));
-    uint64_t w = (uint64_t)(uint32_t)_mm_cvtsi128_si32(t) * 100000000u +
-                 (uint32_t)_mm_extract_epi32(t, 1);
+    uint64_t w = value16_avx2(_mm_shuffle_epi8(d, _mm_sub_epi8(k, past)));
     return num_finish(h, w, out, sign);
+}
+
+/* 1..16 decimal digits at s (16 readable) -> 1 and *v, else 0; no branch. */
+static inline TARGET_AVX2 int int16_avx2(const char *s, size_t len,
+                                         int64_t *v)
+{
+    const unsigned n = len > 16 ? 16u : (unsigned)len;
+    const unsigned all = (1u << n) - 1u;
+    const __m128i d = _mm_sub_epi8(
+        _mm_loadu_si128((const __m128i *)(const void *)s), _mm_set1_epi8('0'));
+    const unsigned md = (unsigned)_mm_movemask_epi8(
+        _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d));
+    const __m128i iota =
+        _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    __m128i k = _mm_sub_epi8(iota, _mm_set1_epi8((char)(16 - n)));
+    *v = (int64_t)value16_avx2(_mm_shuffle_epi8(d, k));
+    return (len - 1u < 16u) & ((md & all) == all);
 }
 #endif
 #endif
@@ -656,20 +681,42 @@ static NOINLINE int slow_double(const char *s, size_t len, double *out)
     return ok;
 }
 
+static int pick_kernel(void);
+
+#if TRADES_AVX2
+/* num16_avx2 behind a call (it cannot be inlined into baseline code). */
+static TARGET_AVX2 NOINLINE int num16_avx2_call(const char *s, size_t n,
+                                                double *out, int *sign)
+{
+    return num16_avx2(s, n, out, sign);
+}
+#endif
+
 int coce__parse_double(const char *s, size_t len, double *out)
 {
     if (s == NULL || out == NULL || len == 0)
         return 0;
     int sign = 0;
 #if TRADES_NUM16
-    /* the reader's fast number path, on a padded copy (fuzzed against
-     * strtod through here) */
-    if (len <= 16 && g_force_kernel != K_PORTABLE) {
+    /* the reader's fast number path of the current kernel, on a padded
+     * copy (fuzzed and tested against strtod through here); the value is
+     * only stored when the path says it is the answer */
+    const int kern = pick_kernel();
+    if (len <= 16 && kern != K_PORTABLE) {
         char pad[16];
         memset(pad, 0, sizeof pad);
         memcpy(pad, s, len);
-        if (num16(pad, len, out, &sign))
+        double v = 0.0;
+#if TRADES_AVX2
+        int ok = kern == K_AVX2 ? num16_avx2_call(pad, len, &v, &sign)
+                                : num16(pad, len, &v, &sign);
+#else
+        int ok = num16(pad, len, &v, &sign);
+#endif
+        if (ok) {
+            *out = v;
             return 1;
+        }
     }
 #endif
     if (fast_double(s, len, out, &sign))
@@ -893,48 +940,105 @@ static inline unsigned ctz63(uint64_t bits)
     return (unsigned)__builtin_ctzll(bits | (1ull << 63));
 }
 
-/* Positions of the set bits of `bits` (+ off) at o; returns o + count. The
- * first 8 (commas) or 2 (newlines) are written whether set or not, so the
- * usual word costs no branch on its count. */
-static inline uint16_t *flatten(uint16_t *o, unsigned off, uint64_t bits,
-                                int wide)
+/* One position (+ off) of the lowest set bit, then that bit cleared. With
+ * BMI (AVX2 kernel) tzcnt of 0 is defined (64): no guard bit needed. */
+#define FLAT1(o, i, off, bits)                                                 \
+    do {                                                                       \
+        (o)[i] = (uint16_t)((off) + TZ64(bits));                               \
+        (bits) &= (bits) - 1;                                                  \
+    } while (0)
+#define TZ64(x) ctz63(x)
+
+/* Positions (+ off) of the set bits of `bits` at o; returns o + count. The
+ * first 8 are written whether set or not (unrolled: a row of ~80 bytes has
+ * about 6 separators per 64 bytes), so the usual word costs no branch on
+ * its count; the slots past the count are overwritten later. */
+static inline uint16_t *flatten8(uint16_t *o, unsigned off, uint64_t bits)
 {
-    int cnt = __builtin_popcountll(bits);
-    int first = wide ? 8 : 2;
-    for (int i = 0; i < first; ++i) {
-        o[i] = (uint16_t)(off + ctz63(bits));
-        bits &= bits - 1;
-    }
-    if (cnt > first)
-        for (int i = first; bits != 0; ++i) {
-            o[i] = (uint16_t)(off + ctz63(bits));
-            bits &= bits - 1;
-        }
+    const int cnt = __builtin_popcountll(bits);
+    FLAT1(o, 0, off, bits);
+    FLAT1(o, 1, off, bits);
+    FLAT1(o, 2, off, bits);
+    FLAT1(o, 3, off, bits);
+    FLAT1(o, 4, off, bits);
+    FLAT1(o, 5, off, bits);
+    FLAT1(o, 6, off, bits);
+    FLAT1(o, 7, off, bits);
+    for (int i = 8; bits != 0; ++i)
+        FLAT1(o, i, off, bits);
     return o + cnt;
 }
 
+/* The same with 2 unconditional writes (newlines: about one per row). */
+static inline uint16_t *flatten2(uint16_t *o, unsigned off, uint64_t bits)
+{
+    const int cnt = __builtin_popcountll(bits);
+    FLAT1(o, 0, off, bits);
+    FLAT1(o, 1, off, bits);
+    for (int i = 2; bits != 0; ++i)
+        FLAT1(o, i, off, bits);
+    return o + cnt;
+}
+
+#if TRADES_AVX2
+/* flatten8 and flatten2 with BMI's tzcnt, defined (64) for a zero word. */
+#undef TZ64
+#define TZ64(x) ((unsigned)__builtin_ia32_tzcnt_u64(x))
+static inline TARGET_AVX2 uint16_t *flatten8_bmi(uint16_t *o, unsigned off,
+                                                 uint64_t bits)
+{
+    const int cnt = __builtin_popcountll(bits);
+    FLAT1(o, 0, off, bits);
+    FLAT1(o, 1, off, bits);
+    FLAT1(o, 2, off, bits);
+    FLAT1(o, 3, off, bits);
+    FLAT1(o, 4, off, bits);
+    FLAT1(o, 5, off, bits);
+    FLAT1(o, 6, off, bits);
+    FLAT1(o, 7, off, bits);
+    for (int i = 8; bits != 0; ++i)
+        FLAT1(o, i, off, bits);
+    return o + cnt;
+}
+
+static inline TARGET_AVX2 uint16_t *flatten2_bmi(uint16_t *o, unsigned off,
+                                                 uint64_t bits)
+{
+    const int cnt = __builtin_popcountll(bits);
+    FLAT1(o, 0, off, bits);
+    FLAT1(o, 1, off, bits);
+    for (int i = 2; bits != 0; ++i)
+        FLAT1(o, i, off, bits);
+    return o + cnt;
+}
+#undef TZ64
+#define TZ64(x) ctz63(x)
+#endif
+
+/* Output of the indexer: sep gets the position + 1 of every ',' and '\n'
+ * (the start of the field after it), nl the position of every '\n'. */
 typedef struct idx_out {
-    uint16_t *comma, *nl;
+    uint16_t *sep, *nl;
 } idx_out;
 
 /* The same loop for every kernel: whole 64-byte steps in place, then the
  * tail copied into a zeroed 64-byte buffer (no load past [p, p + n)). */
-#define INDEX_LOOP(MASKS)                                                      \
+#define INDEX_LOOP(MASKS, F8, F2)                                              \
     do {                                                                       \
         size_t off = 0;                                                        \
         uint64_t mc = 0, mn = 0;                                               \
         for (; off + 64 <= n; off += 64) {                                     \
             MASKS(p + off, &mc, &mn);                                          \
-            o->comma = flatten(o->comma, (unsigned)off, mc, 1);                \
-            o->nl = flatten(o->nl, (unsigned)off, mn, 0);                      \
+            o->sep = F8(o->sep, (unsigned)off + 1u, mc | mn);                  \
+            o->nl = F2(o->nl, (unsigned)off, mn);                              \
         }                                                                      \
         if (off < n) {                                                         \
             char tail[64];                                                     \
             memset(tail, 0, sizeof tail);                                      \
             memcpy(tail, p + off, n - off);                                    \
             MASKS(tail, &mc, &mn);                                             \
-            o->comma = flatten(o->comma, (unsigned)off, mc, 1);                \
-            o->nl = flatten(o->nl, (unsigned)off, mn, 0);                      \
+            o->sep = F8(o->sep, (unsigned)off + 1u, mc | mn);                  \
+            o->nl = F2(o->nl, (unsigned)off, mn);                              \
         }                                                                      \
     } while (0)
 
@@ -967,7 +1071,7 @@ static inline void masks_portable(const char *q, uint64_t *mc, uint64_t *mn)
 
 static void index_portable(const char *p, size_t n, idx_out *o)
 {
-    INDEX_LOOP(masks_portable);
+    INDEX_LOOP(masks_portable, flatten8, flatten2);
 }
 
 #if defined(__SSE2__)
@@ -986,7 +1090,7 @@ static inline void masks_sse2(const char *q, uint64_t *mc, uint64_t *mn)
 
 static void index_sse2(const char *p, size_t n, idx_out *o)
 {
-    INDEX_LOOP(masks_sse2);
+    INDEX_LOOP(masks_sse2, flatten8, flatten2);
 }
 #endif
 
@@ -1008,16 +1112,17 @@ static inline TARGET_AVX2 void masks_avx2(const char *q, uint64_t *mc,
 
 static TARGET_AVX2 void index_avx2(const char *p, size_t n, idx_out *o)
 {
-    INDEX_LOOP(masks_avx2);
+    INDEX_LOOP(masks_avx2, flatten8_bmi, flatten2_bmi);
 }
 #endif
 
-/* Indexes the n <= BLOCK bytes at p into the reader's arrays; returns the
- * number of newlines, and the commas' count in *n_comma. */
+/* Indexes the n <= BLOCK bytes at p into the reader's arrays (separators
+ * from idx_sep[1]; idx_sep[0] = 0 stands for the newline before the
+ * block); returns the number of newlines, and the separators' in *n_sep. */
 static size_t index_block(const coce_trade_reader *r, const char *p, size_t n,
-                          size_t *n_comma)
+                          size_t *n_sep)
 {
-    idx_out o = {r->idx_comma, r->idx_nl};
+    idx_out o = {r->idx_sep + 1, r->idx_nl};
 #if TRADES_AVX2
     if (r->kernel == K_AVX2)
         index_avx2(p, n, &o);
@@ -1029,7 +1134,7 @@ static size_t index_block(const coce_trade_reader *r, const char *p, size_t n,
     else
 #endif
         index_portable(p, n, &o);
-    *n_comma = (size_t)(o.comma - r->idx_comma);
+    *n_sep = (size_t)(o.sep - (r->idx_sep + 1));
     return (size_t)(o.nl - r->idx_nl);
 }
 
@@ -1160,6 +1265,8 @@ static int parse_header(coce_trade_reader *r, const char *line, size_t len,
     r->c_price = find_col(r, PRICE);
     r->c_qty = find_col(r, QTY);
     r->c_side = find_col(r, SIDE);
+    r->fmt_a = r->n_cols == 7 && r->c_sym == 0 && r->c_time == 1 &&
+               r->c_side == 3 && r->c_price == 4 && r->c_qty == 5;
     if (r->c_time == COL_NONE || r->c_price == COL_NONE ||
         r->c_qty == COL_NONE || r->c_side == COL_NONE)
         return coce_err_set(err, COCE_EPARSE,
@@ -1179,7 +1286,7 @@ void coce_trade_reader_free(coce_trade_reader *r)
     if (r->map != NULL)
         (void)munmap(r->map_addr, r->map_len);
     free(r->buf);
-    free(r->idx_comma);
+    free(r->idx_sep);
     free(r->idx_nl);
     free(r->path);
     free(r);
@@ -1276,9 +1383,9 @@ int coce_trade_reader_open(coce_trade_reader **out, const char *path,
         }
         (void)gzbuffer(r->gz, 128u * 1024u);
     }
-    r->idx_comma = malloc(IDX_CAP * sizeof *r->idx_comma);
+    r->idx_sep = malloc(IDX_CAP * sizeof *r->idx_sep);
     r->idx_nl = malloc(IDX_CAP * sizeof *r->idx_nl);
-    if (r->idx_comma == NULL || r->idx_nl == NULL) {
+    if (r->idx_sep == NULL || r->idx_nl == NULL) {
         coce_trade_reader_free(r);
         return coce_err_set(err, COCE_ENOMEM, "%s: out of memory", path);
     }
@@ -1533,136 +1640,180 @@ static int build_block(coce_trade_reader *r)
         base = r->buf + r->pos;
         avail = r->end - r->pos;
     }
-    if (avail == 0 || r->idx_comma == NULL)
+    if (avail == 0 || r->idx_sep == NULL)
         return 0;
-    size_t n_comma = 0;
-    size_t rows = index_block(r, base, avail < BLOCK ? avail : BLOCK,
-                              &n_comma);
+    size_t n_sep = 0;
+    size_t rows = index_block(r, base, avail < BLOCK ? avail : BLOCK, &n_sep);
     if (rows == 0)
         return 0;
+    r->idx_sep[0] = 0;
     for (size_t i = 0; i <= MAX_COLS; ++i)
-        r->idx_comma[n_comma + i] = (uint16_t)IDX_END;
+        r->idx_sep[n_sep + 1 + i] = (uint16_t)IDX_END;
     r->blk = base;
     r->blk_avail = avail;
     r->blk_rows = rows;
     r->blk_next = 0;
-    r->blk_comma = 0;
-    r->blk_start = 0;
+    r->blk_sep = 0;
     r->pos += (size_t)r->idx_nl[rows - 1] + 1;
     return 1;
 }
 
-/* Field k of a row of nc fields starting at `start`, ending at `end`, whose
- * commas are c[0..nc-2] (offsets from b). */
-static inline span idx_field(const char *b, size_t start, size_t end,
-                             const uint16_t *c, int nc, int k)
+/* Field k of a row whose separators are sp[0] (the line end before it,
+ * as offset + 1 = the row's first byte) .. sp[nc] (its '\n'): from sp[k]
+ * to the separator at sp[k + 1] - 1; the last field (last = 1) loses a
+ * '\r' (cr = 1). No branch: k and last are per-file constants. */
+static ALWAYS_INLINE span sep_field(const char *b, const uint16_t *sp, int k,
+                                    unsigned last, unsigned cr)
 {
-    size_t s = k == 0 ? start : (size_t)c[k - 1] + 1;
-    size_t e = k == nc - 1 ? end : c[k];
+    const size_t s = sp[k];
+    const size_t e = (size_t)sp[k + 1] - 1u - (last & cr);
     span f = {b + s, e - s};
     return f;
 }
 
-/* The one usual form of a row, with nothing to check twice: right field
- * count (checked by the caller), plain 9..16-digit time, both numbers of
- * num16's form and positive, "buy" or "sell", the symbol of the previous row
- * (or none), time not going backwards. 16 bytes past every field start
- * are readable. 1 with *t filled, 0 = anything else: the caller hands the
- * row to parse_row, which decides (and words the error). Nothing in r
- * changes here. */
-static ALWAYS_INLINE int fast_row(const coce_trade_reader *r, const char *b,
-                                  size_t start, size_t end, const uint16_t *c,
-                                  coce_trade *t, int avx2)
+/* The time, price, quantity and side of a row in the usual form; 0/1. */
+#if TRADES_SWAR
+/* 9..16 digits: the first 8 in one word, the last n - 8 from a word
+ * ending at the field's end with its first 16 - n bytes zeroed (Lemire
+ * 2021, as above). */
+static ALWAYS_INLINE int time_swar(span tf, int64_t *out)
 {
-    const int nc = r->n_cols;
-    span tf = idx_field(b, start, end, c, nc, r->c_time);
     if (tf.n < 9 || tf.n > 16)
         return 0;
-#if TRADES_SWAR
     uint64_t a = 0, z = 0;
     memcpy(&a, tf.s, 8);
     memcpy(&z, tf.s + tf.n - 8, 8);
-    if (lead_digits(a) != 8 || lead_digits(z) != 8)
-        return 0;
     unsigned drop = (unsigned)(16 - tf.n) * 8;
-    t->time_ms = (int64_t)(swar_value8(a - ONES * '0') * POW10U[tf.n - 8] +
-                           swar_value8(((z - ONES * '0') >> drop) << drop));
-#else
-    if (parse_time_field(tf, &t->time_ms) != COCE_OK)
-        return 0;
+    *out = (int64_t)(swar_value8(a - ONES * '0') * POW10U[tf.n - 8] +
+                     swar_value8(((z - ONES * '0') >> drop) << drop));
+    const unsigned da = lead_digits(a), dz = lead_digits(z);
+    return (da == 8) & (dz == 8);
+}
 #endif
-    span pf = idx_field(b, start, end, c, nc, r->c_price);
-    span qf = idx_field(b, start, end, c, nc, r->c_qty);
+
+/* What fast_row needs of the reader, copied into a local for each block
+ * so that the stores into the trade buffer (int8_t side: a character type,
+ * which may alias anything) do not force reloads from the reader. */
+typedef struct row_ctx {
+    int n_cols, c_time, c_price, c_qty, c_side, c_sym;
+    int have_last;
+    size_t last_pair_len;
+    coce_asset_id file_asset, last_asset;
+    const char *last_pair;
+#if defined(__SSE2__)
+    __m128i want; /* last_pad */
+#endif
+} row_ctx;
+
+static row_ctx row_ctx_of(const coce_trade_reader *r)
+{
+    row_ctx x;
+    memset(&x, 0, sizeof x);
+    x.n_cols = r->n_cols;
+    x.c_time = r->c_time;
+    x.c_price = r->c_price;
+    x.c_qty = r->c_qty;
+    x.c_side = r->c_side;
+    x.c_sym = r->c_sym;
+    x.have_last = r->have_last;
+    x.last_pair_len = r->last_pair_len;
+    x.file_asset = r->file_asset;
+    x.last_asset = r->last_asset;
+    x.last_pair = r->last_pair;
+#if defined(__SSE2__)
+    x.want = _mm_loadu_si128((const __m128i *)(const void *)r->last_pad);
+#endif
+    return x;
+}
+
+/* The one usual form of a row, with nothing to check twice: the row has
+ * exactly n_cols fields (checked by the caller), a plain 1..16-digit time
+ * (AVX2; 9..16 otherwise), both numbers of num_classify's form and
+ * positive, "buy" or "sell", the symbol of the previous row (or none),
+ * time >= lo (INT64_MIN when unsorted input is allowed or for the first
+ * row). 16 bytes past every field start are readable. Everything is
+ * computed and and-ed into one flag, so the caller has one branch per row;
+ * 1 with *t filled, 0 = anything else: the caller hands the row to
+ * parse_row, which decides (and words the error). fmt_a (a constant) =
+ * the columns of format (a) in its usual order, so that the field offsets
+ * are constants. */
+static ALWAYS_INLINE int fast_row(const row_ctx *x, const char *b,
+                                  const uint16_t *sp, unsigned cr,
+                                  coce_trade *t, int64_t lo, int kern, int fmt_a)
+{
+    /* format (a): symbol,timestamp,datetime,side,price,amount,btc_volume */
+    const int l = fmt_a ? 6 : x->n_cols - 1;
+    const int c_time = fmt_a ? 1 : x->c_time;
+    const int c_price = fmt_a ? 4 : x->c_price;
+    const int c_qty = fmt_a ? 5 : x->c_qty;
+    const int c_side = fmt_a ? 3 : x->c_side;
+    const int c_sym = fmt_a ? 0 : x->c_sym;
+    const span tf = sep_field(b, sp, c_time, (unsigned)(c_time == l), cr);
+    const span pf = sep_field(b, sp, c_price, (unsigned)(c_price == l), cr);
+    const span qf = sep_field(b, sp, c_qty, (unsigned)(c_qty == l), cr);
+    const span sf = sep_field(b, sp, c_side, (unsigned)(c_side == l), cr);
+    int ok = 0;
     int ps = 0, qs = 0;
 #if TRADES_AVX2
-    if (avx2) {
-        if (pf.n > 16 || qf.n > 16 || !num16_avx2(pf.s, pf.n, &t->price, &ps) ||
-            !num16_avx2(qf.s, qf.n, &t->qty, &qs))
-            return 0;
+    if (kern == K_AVX2) {
+        ok = int16_avx2(tf.s, tf.n, &t->time_ms);
+        ok &= num16_avx2(pf.s, pf.n, &t->price, &ps);
+        ok &= num16_avx2(qf.s, qf.n, &t->qty, &qs);
     } else
+#endif
+    {
+#if TRADES_SWAR
+        ok = time_swar(tf, &t->time_ms);
 #else
-    (void)avx2;
+        ok = parse_time_field(tf, &t->time_ms) == COCE_OK;
 #endif
 #if TRADES_NUM16
-        if (r->kernel != K_PORTABLE) {
-        if (pf.n > 16 || qf.n > 16 || !num16(pf.s, pf.n, &t->price, &ps) ||
-            !num16(qf.s, qf.n, &t->qty, &qs))
-            return 0;
-    } else
+        if (kern != K_PORTABLE) {
+            ok &= num16(pf.s, pf.n, &t->price, &ps);
+            ok &= num16(qf.s, qf.n, &t->qty, &qs);
+        } else
 #endif
-        if (!fast_double(pf.s, pf.n, &t->price, &ps) ||
-            !fast_double(qf.s, qf.n, &t->qty, &qs))
-        return 0;
-    if ((ps <= 0) | (qs <= 0))
-        return 0;
-    span sf = idx_field(b, start, end, c, nc, r->c_side);
+            ok = ok && fast_double(pf.s, pf.n, &t->price, &ps) &&
+                 fast_double(qf.s, qf.n, &t->qty, &qs);
+    }
+    ok &= (ps > 0) & (qs > 0) & (t->time_ms >= lo);
 #if TRADES_SWAR
     /* the 4 bytes as one word: "buy" and its next byte, or "sell" */
     uint32_t w = 0;
     memcpy(&w, sf.s, 4);
-    if (sf.n == 3 && (w & 0xFFFFFFu) == 0x797562u) /* "buy" */
-        t->side = COCE_SIDE_BUY;
-    else if (sf.n == 4 && w == 0x6C6C6573u) /* "sell" */
-        t->side = COCE_SIDE_SELL;
-    else
-        return 0;
+    const int buy = (sf.n == 3) & ((w & 0xFFFFFFu) == 0x797562u);
+    const int sell = (sf.n == 4) & (w == 0x6C6C6573u);
 #else
-    if (sf.n == 3 && memcmp(sf.s, "buy", 3) == 0)
-        t->side = COCE_SIDE_BUY;
-    else if (sf.n == 4 && memcmp(sf.s, "sell", 4) == 0)
-        t->side = COCE_SIDE_SELL;
-    else
-        return 0;
+    const int buy = sf.n == 3 && memcmp(sf.s, "buy", 3) == 0;
+    const int sell = sf.n == 4 && memcmp(sf.s, "sell", 4) == 0;
 #endif
-    if (r->c_sym == COL_NONE) {
-        t->asset = r->file_asset;
-    } else {
-        span yf = idx_field(b, start, end, c, nc, r->c_sym);
-        if (!r->have_last || yf.n != r->last_pair_len)
-            return 0;
+    t->side = (int8_t)(buy ? COCE_SIDE_BUY : COCE_SIDE_SELL);
+    ok &= buy | sell;
+    if (c_sym == COL_NONE) {
+        t->asset = x->file_asset;
+        return ok;
+    }
+    const span yf = sep_field(b, sp, c_sym, (unsigned)(c_sym == l), cr);
+    t->asset = x->last_asset;
+    ok &= x->have_last & (yf.n == x->last_pair_len);
 #if defined(__SSE2__)
+    if (kern != K_PORTABLE) {
         /* the field's first bytes (16 readable) against the previous
          * row's, zero-padded, in one compare; no call to memcmp */
         static const unsigned char KEEP[32] = {
             255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
             255, 255, 255, 255, 255};
-        if (yf.n <= 16) {
-            __m128i keep = _mm_loadu_si128(
-                (const __m128i *)(const void *)(KEEP + 16 - yf.n));
-            __m128i got = _mm_and_si128(
-                _mm_loadu_si128((const __m128i *)(const void *)yf.s), keep);
-            __m128i want =
-                _mm_loadu_si128((const __m128i *)(const void *)r->last_pad);
-            if (_mm_movemask_epi8(_mm_cmpeq_epi8(got, want)) != 0xFFFF)
-                return 0;
-        } else
-#endif
-            if (memcmp(yf.s, r->last_pair, yf.n) != 0)
-            return 0;
-        t->asset = r->last_asset;
+        const size_t yn = yf.n > 16 ? 16 : yf.n;
+        __m128i keep = _mm_loadu_si128(
+            (const __m128i *)(const void *)(KEEP + 16 - yn));
+        __m128i got = _mm_and_si128(
+            _mm_loadu_si128((const __m128i *)(const void *)yf.s), keep);
+        __m128i want = x->want;
+        return ok & (yf.n <= 16) &
+               (_mm_movemask_epi8(_mm_cmpeq_epi8(got, want)) == 0xFFFF);
     }
-    return !r->have_prev || t->time_ms >= r->prev_time ||
-           r->opts.allow_unsorted;
+#endif
+    return ok && memcmp(yf.s, x->last_pair, yf.n) == 0;
 }
 
 /* A good row (1), a blank or skipped one (0), or a failure (negative, the
@@ -1690,54 +1841,74 @@ static int finish_row(coce_trade_reader *r, int rc, const char *why,
 }
 
 /* Rows of the current block into buf[*n..cap). COCE_OK, or a negative
- * status (the reader has failed, err set). */
+ * status (the reader has failed, err set). Row j ends at the newline
+ * nl[j]; its separators start at idx_sep[si] (the line end before it). It
+ * has exactly n_cols fields iff its n_cols-th separator is that newline:
+ * separators are in order and the one before the row is the previous
+ * newline, so one comparison checks the field count (the separator array
+ * of simdcsv, Langdale, and Ge et al. 2019). */
 static ALWAYS_INLINE int block_rows(coce_trade_reader *r, coce_trade *buf,
                                     size_t cap, size_t *n, coce_err *err,
-                                    int avx2)
+                                    int kern, int fmt_a)
 {
+    row_ctx cx = row_ctx_of(r);
     const char *b = r->blk;
     const uint16_t *nl = r->idx_nl;
-    const uint16_t *cm = r->idx_comma;
-    const size_t nc1 = (size_t)r->n_cols - 1;
+    const uint16_t *sep = r->idx_sep;
+    const size_t nc = (size_t)r->n_cols;
+    const size_t avail = r->blk_avail;
+    const size_t n_rows = r->blk_rows;
     size_t k = *n;
-    size_t j = r->blk_next, ci = r->blk_comma, start = r->blk_start;
+    size_t j = r->blk_next, si = r->blk_sep;
+    size_t line = r->line, rows = r->rows;
+    int64_t prev = r->prev_time;
+    int have_prev = r->have_prev;
+    const int unsorted = r->opts.allow_unsorted;
+    /* the time a row may not go below */
+    int64_t lo = have_prev && !unsorted ? prev : INT64_MIN;
     int rc = COCE_OK;
-    for (; j < r->blk_rows && k < cap; ++j) {
+    for (; j < n_rows && k < cap; ++j) {
         const size_t e = nl[j];
-        const uint16_t *c = cm + ci;
-        size_t end = e;
-        if (e > start && b[e - 1] == '\r')
-            --end;
-        r->line++;
+        const uint16_t *sp = sep + si;
+        const size_t start = sp[0];
+        ++line;
         /* the next block's bytes, about one row's worth per row, so that
          * indexing it does not wait for memory (a prefetch never faults) */
         __builtin_prefetch(b + BLOCK + start);
         __builtin_prefetch(b + BLOCK + start + 64);
-        /* exactly n_cols - 1 commas before the '\n', and wide loads safe */
-        if (c[nc1 - 1] < e && c[nc1] > e && e + 16 <= r->blk_avail &&
-            fast_row(r, b, start, end, c, &buf[k], avx2)) {
-            r->prev_time = buf[k].time_ms;
-            r->have_prev = 1;
-            r->rows++;
+        /* n_cols fields (then e >= 3: b[e - 1] is inside the row), and
+         * wide loads safe */
+        if (sp[nc] == e + 1 && e + 16 <= avail &&
+            fast_row(&cx, b, sp, b[e - 1] == '\r', &buf[k], lo, kern, fmt_a)) {
+            prev = buf[k].time_ms;
+            lo = unsorted ? INT64_MIN : prev;
+            have_prev = 1;
+            ++rows;
             ++k;
-            ci += nc1;
-            start = e + 1;
+            si += nc;
             continue;
         }
         line_scan ls;
         int commas = 0;
-        for (; cm[ci] < e; ++ci, ++commas)
+        size_t x = si + 1;
+        for (; sep[x] <= e; ++x, ++commas)
             if (commas < MAX_COLS)
-                ls.comma[commas] = b + cm[ci];
+                ls.comma[commas] = b + sep[x] - 1;
+        si = x; /* sep[x] == e + 1: this row's newline */
         ls.n_commas = commas;
-        const char *line = b + start;
+        size_t end = e;
+        if (e > start && b[e - 1] == '\r')
+            --end;
+        const char *row = b + start;
         size_t len = end - start;
-        start = e + 1;
         if (len == 0)
             continue;
+        r->line = line;
+        r->prev_time = prev;
+        r->have_prev = have_prev;
         char why[256];
         int got = finish_row(
-            r, parse_row(r, line, len, &ls, &buf[k], why, sizeof why), why,
+            r, parse_row(r, row, len, &ls, &buf[k], why, sizeof why), why,
             err);
         if (got < 0) {
             rc = got;
@@ -1745,15 +1916,20 @@ static ALWAYS_INLINE int block_rows(coce_trade_reader *r, coce_trade *buf,
             break;
         }
         if (got == 1) {
-            r->prev_time = buf[k].time_ms;
-            r->have_prev = 1;
-            r->rows++;
+            prev = buf[k].time_ms;
+            lo = unsorted ? INT64_MIN : prev;
+            have_prev = 1;
+            ++rows;
             ++k;
         }
+        cx = row_ctx_of(r); /* the symbol may have changed */
     }
     r->blk_next = j;
-    r->blk_comma = ci;
-    r->blk_start = start;
+    r->blk_sep = si;
+    r->line = line;
+    r->rows = rows;
+    r->prev_time = prev;
+    r->have_prev = have_prev;
     *n = k;
     return rc;
 }
@@ -1763,7 +1939,9 @@ static ALWAYS_INLINE int block_rows(coce_trade_reader *r, coce_trade *buf,
 static int block_rows_base(coce_trade_reader *r, coce_trade *buf, size_t cap,
                            size_t *n, coce_err *err)
 {
-    return block_rows(r, buf, cap, n, err, 0);
+    return r->kernel == K_PORTABLE
+               ? block_rows(r, buf, cap, n, err, K_PORTABLE, 0)
+               : block_rows(r, buf, cap, n, err, K_SSE2, 0);
 }
 
 #if TRADES_AVX2
@@ -1773,7 +1951,8 @@ static TARGET_AVX2 __attribute__((flatten)) int
 block_rows_avx2(coce_trade_reader *r, coce_trade *buf, size_t cap, size_t *n,
                 coce_err *err)
 {
-    return block_rows(r, buf, cap, n, err, 1);
+    return r->fmt_a ? block_rows(r, buf, cap, n, err, K_AVX2, 1)
+                    : block_rows(r, buf, cap, n, err, K_AVX2, 0);
 }
 #endif
 

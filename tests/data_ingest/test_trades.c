@@ -990,6 +990,71 @@ static void test_parse_double_matches_strtod(void **state)
     }
 }
 
+/* A text near the reader's fast number form (digits[.digits][(e|E)[+-]d[d]],
+ * at most 16 bytes) or just outside it: extra points, signs, letters,
+ * three exponent digits, empty parts. */
+static size_t rand_near_fast(char *out)
+{
+    static const char ODD[] = ".eE+-x 0";
+    size_t k = 0;
+    size_t ni = rnd() % 9, nf = rnd() % 3 == 0 ? 0 : rnd() % 10;
+    for (size_t i = 0; i < ni; ++i)
+        out[k++] = (char)('0' + rnd() % 10);
+    if (nf > 0 || rnd() % 4 == 0) {
+        out[k++] = '.';
+        for (size_t i = 0; i < nf; ++i)
+            out[k++] = (char)('0' + (rnd() % 3 == 0 ? 0 : rnd() % 10));
+    }
+    if (rnd() % 2 == 0) {
+        out[k++] = rnd() % 2 ? 'e' : 'E';
+        unsigned r = (unsigned)(rnd() % 4);
+        if (r < 3)
+            out[k++] = r == 0 ? '-' : r == 1 ? '+' : '-';
+        size_t ed = rnd() % 8 == 0 ? 3 : 1 + rnd() % 2;
+        if (rnd() % 16 == 0)
+            ed = 0;
+        for (size_t i = 0; i < ed; ++i)
+            out[k++] = (char)('0' + rnd() % 10);
+    }
+    if (rnd() % 6 == 0 && k > 0) /* one byte replaced by an odd one */
+        out[rnd() % k] = ODD[rnd() % (sizeof ODD - 1)];
+    if (k > 18)
+        k = 18;
+    return k;
+}
+
+int coce__trade_force_kernel(int k);
+
+/* Every kernel's number path (through coce__parse_double, which takes the
+ * fast path of the forced kernel first) returns bit for bit what strtod
+ * returns, or refuses what strtod refuses, on 60 000 texts each near the
+ * fast form, and on every exponent and length edge listed. */
+static void test_number_kernels_match_strtod(void **state)
+{
+    (void)state;
+    static const char *const EDGE[] = {
+        "1e-22", "1e22", "1e-23", "1e23", "9007199254740992",
+        "9007199254740993", "9999999999999999", "0.000000000000001",
+        "1234567890123456", "123456789012345.", ".123456789012345",
+        "1.2e-9", "1.2e+9", "1.2e9", "1.2e-99", "1.2e999", "1e", "1e-",
+        "1e+", "e1", ".e1", "1.e1", "1.5e-05", "3.5E+01", "0e-5", "0.0",
+        "00", "1.", ".1", "1-", "1+5", "1e--5", "1e5e5", "1.2.3", "12345678.123456e", 
+        "1234567812345678", "0.00109188", "81.0", "1.348e-05", NULL};
+    char buf[64];
+    for (int kern = 1; kern <= 3; ++kern) {
+        if (!coce__trade_force_kernel(kern))
+            continue;
+        for (const char *const *s = EDGE; *s != NULL; ++s)
+            check_same(*s, strlen(*s));
+        g_rng = 0x1234567ull + (uint64_t)kern;
+        for (int i = 0; i < 60000; ++i) {
+            size_t k = rand_near_fast(buf);
+            check_same(buf, k);
+        }
+    }
+    coce__trade_force_kernel(0);
+}
+
 /* The mapped (plain) and streamed (gzip) paths give the same trades and the
  * same error, whatever the file is called. */
 static void test_mmap_and_gzip_agree(void **state)
@@ -1421,6 +1486,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_writer_errors, setup, teardown),
         cmocka_unit_test(test_real_pump_file),
         cmocka_unit_test(test_parse_double_matches_strtod),
+        cmocka_unit_test(test_number_kernels_match_strtod),
         cmocka_unit_test_setup_teardown(test_mmap_and_gzip_agree, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_page_multiple_no_final_newline,
