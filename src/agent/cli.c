@@ -328,6 +328,16 @@ int coce_cli_main(int argc, char **argv)
         fprintf(stderr, "coce: --sleeve: '%s' is not 'convex'\n", sleeve);
         return EXIT_USAGE;
     }
+    /* The sleeve's step prices its chains from the replayed BTC/ETH series;
+     * routing live orders to Deribit from real chains is not built. */
+    if (sleeve != NULL && (strcmp(mode, "live") == 0 ||
+                           (strcmp(mode, "paper") == 0 && data_dir == NULL))) {
+        fprintf(stderr,
+                "coce: --sleeve convex runs with --mode sim or --mode paper "
+                "--data DIR (replayed data); it is not available on live "
+                "feeds or venues (docs/options.md)\n");
+        return EXIT_USAGE;
+    }
 
     coce_err err;
     coce_err_clear(&err);

@@ -6,6 +6,8 @@
 #include "network_analysis/consensus.h"
 #include "network_analysis/covariance.h"
 #include "network_analysis/louvain.h"
+#include "options/instruments.h"
+#include "options/sleeve.h"
 #include "portfolio/constraints.h"
 #include "portfolio/hrp.h"
 #include "risk_guardrails/drawdown.h"
@@ -49,6 +51,25 @@ typedef struct asset_state {
     int64_t *onsets; /* sorted onsets of known events of this asset */
     size_t n_onsets;
 } asset_state;
+
+/* One option instrument the sleeve has traded. */
+typedef struct opt_inst {
+    char name[COCE_BOOK_SYMBOL_MAX];
+    size_t u;          /* underlying index */
+    double mark_coin;  /* model mid at the last sample */
+    double spot_usd;   /* underlying at the last sample */
+    double mark_base;  /* mark in the base currency per contract */
+} opt_inst;
+
+/* An option order working at the venue and the intent it came from. */
+typedef struct sleeve_order {
+    char client_id[COCE_CLIENT_ID_MAX];
+    size_t u;
+    coce_sleeve_event ev;
+    coce_asset_id asset;
+    double limit;    /* base currency per contract */
+    double conv;     /* base per coin of the underlying at the decision */
+} sleeve_order;
 
 struct coce_engine {
     coce_engine_opts o;
@@ -109,9 +130,27 @@ struct coce_engine {
     /* the known events */
     coce_event *events;
     size_t n_events;
+
+    /* the convexity sleeve */
+    int sleeve_on;
+    coce_engine_sleeve_opts sl;
+    coce_sleeve_state sst[COCE_ENGINE_SLEEVE_MAX];
+    size_t snext[COCE_ENGINE_SLEEVE_MAX]; /* next sample to process */
+    coce_engine_sleeve_report srep;
+    opt_inst *opt; /* option instruments, by id - COCE_ENGINE_OPTION_BASE */
+    size_t n_opt, cap_opt;
+    sleeve_order *sord; /* option orders working at the venue */
+    size_t n_sord, cap_sord;
+    int64_t *sday_ms;
+    double *sday_pnl;
+    size_t n_sday, cap_sday;
+    double sleeve_flow_base; /* option cash flows, base currency */
 };
 
 static int venue_refused(int rc);
+static int sleeve_day_close(coce_engine *e, int64_t now, coce_err *err);
+static int sleeve_advance(coce_engine *e, int64_t now, coce_err *err);
+static double sleeve_value_base(const coce_engine *e);
 static int advance_clock(coce_engine *e, int64_t t, coce_err *err);
 static int check_exit(coce_engine *e, coce_asset_id asset, int64_t now,
                       coce_err *err);
@@ -133,8 +172,17 @@ static int grow(void **ptr, size_t *cap, size_t need, size_t size)
     return COCE_OK;
 }
 
+static int is_option(coce_asset_id asset)
+{
+    return asset >= COCE_ENGINE_OPTION_BASE;
+}
+
 static const char *sym(const coce_engine *e, coce_asset_id asset)
 {
+    if (is_option(asset)) {
+        size_t k = asset - COCE_ENGINE_OPTION_BASE;
+        return k < e->n_opt && e->opt[k].name[0] ? e->opt[k].name : "?";
+    }
     const char *s = coce_symbols_name(e->o.symbols, asset);
     return s != NULL ? s : "?";
 }
@@ -198,7 +246,44 @@ void coce_engine_free(coce_engine *e)
     free(e->alerts);
     free(e->fills);
     free(e->events);
+    free(e->opt);
+    free(e->sord);
+    free(e->sday_ms);
+    free(e->sday_pnl);
     free(e);
+}
+
+static int sleeve_restore(coce_engine *e, coce_err *err);
+
+static int sleeve_setup(coce_engine *e, const coce_engine_sleeve_opts *so,
+                        coce_err *err)
+{
+    e->o.sleeve = NULL;
+    if (so == NULL)
+        return COCE_OK;
+    if (e->o.feed_trade == NULL)
+        return coce_err_set(err, COCE_ECONFIG,
+                            "options sleeve: only simulated venues (sim, "
+                            "paper) are wired; the live Deribit route is not "
+                            "(run the sleeve with --mode sim or paper)");
+    if (so->n_u == 0 || so->n_u > COCE_ENGINE_SLEEVE_MAX)
+        return coce_err_set(err, COCE_EINVAL,
+                            "options sleeve: %zu underlyings (1 to %d)",
+                            so->n_u, COCE_ENGINE_SLEEVE_MAX);
+    for (size_t u = 0; u < so->n_u; ++u)
+        if (so->u[u].t_ms == NULL || so->u[u].px == NULL)
+            return coce_err_set(err, COCE_EINVAL,
+                                "options sleeve: %s: no price series",
+                                so->u[u].name);
+    e->sl = *so;
+    e->sleeve_on = 1;
+    e->srep.n_u = so->n_u;
+    for (size_t u = 0; u < so->n_u; ++u) {
+        coce_sleeve_state_init(&e->sst[u]);
+        memcpy(e->srep.names[u], so->u[u].name, sizeof e->srep.names[u]);
+        e->srep.res[u].first_trade = SIZE_MAX;
+    }
+    return sleeve_restore(e, err);
 }
 
 int coce_engine_new(coce_engine **out, const coce_engine_opts *opts,
@@ -299,6 +384,11 @@ int coce_engine_new(coce_engine **out, const coce_engine_opts *opts,
         else
             e->a[o->asset].exit_pending = 1;
     }
+    rc = sleeve_setup(e, opts->sleeve, err);
+    if (rc != COCE_OK) {
+        coce_engine_free(e);
+        return rc;
+    }
     *out = e;
     return COCE_OK;
 }
@@ -376,7 +466,12 @@ static double mark_equity(const coce_engine *e)
     double eq = e->book->cash;
     for (size_t i = 0; i < coce_book_position_count(e->book); ++i) {
         const coce_position *p = coce_book_position_at(e->book, i);
-        eq += p->qty * e->a[p->asset].last_price;
+        if (is_option(p->asset)) {
+            size_t k = p->asset - COCE_ENGINE_OPTION_BASE;
+            eq += p->qty * (k < e->n_opt ? e->opt[k].mark_base : p->avg_price);
+        } else {
+            eq += p->qty * e->a[p->asset].last_price;
+        }
     }
     return eq;
 }
@@ -456,6 +551,12 @@ static int apply_fills(coce_engine *e, const coce_fill *fills, size_t n,
                  "client_id", f->client_id, "asset", sym(e, f->asset), "side",
                  f->side > 0 ? "buy" : "sell", "qty", f->qty, "price", f->price,
                  "fee", f->fee);
+        if (is_option(f->asset)) {
+            ++e->srep.fills;
+            e->sleeve_flow_base += f->side > 0 ? -(f->qty * f->price + f->fee)
+                                               : f->qty * f->price - f->fee;
+            continue;
+        }
         asset_state *s = &e->a[f->asset];
         if (coce_book_order_find(e->book, f->client_id) == NULL) {
             if (f->side > 0)
@@ -502,12 +603,23 @@ static int journal_event(coce_engine *e, coce_journal_kind kind,
     return coce_journal_append(e->o.journal, &ev, NULL, err);
 }
 
+static void set_pending(coce_engine *e, coce_asset_id asset, int8_t side)
+{
+    if (is_option(asset))
+        return; /* the sleeve tracks its own working orders */
+    if (side > 0)
+        e->a[asset].entry_pending = 1;
+    else
+        e->a[asset].exit_pending = 1;
+}
+
 /* Decides, journals (before sending), sends. An order whose outcome is
  * unknown (timeout after sending) stays "unknown" in the book and is never
  * resent: a query by client id settles it. A refused order is journalled
  * as rejected and reported as COCE_EEXCHANGE to the caller. */
-static int place(coce_engine *e, coce_asset_id asset, int8_t side, double qty,
-                 coce_order_reason reason, int64_t now, coce_err *err)
+static int place_order(coce_engine *e, coce_asset_id asset, int8_t side,
+                       double qty, double limit, coce_order_reason reason,
+                       int64_t now, char *client_id_out, coce_err *err)
 {
     coce_order_intent in;
     memset(&in, 0, sizeof in);
@@ -546,8 +658,11 @@ static int place(coce_engine *e, coce_asset_id asset, int8_t side, double qty,
         return rc;
     in.asset = asset;
     in.side = side;
-    in.type = COCE_ORDER_MARKET;
+    in.type = limit > 0 ? COCE_ORDER_LIMIT : COCE_ORDER_MARKET;
+    in.limit_price = limit > 0 ? limit : 0.0;
     in.qty = qty;
+    if (client_id_out != NULL)
+        memcpy(client_id_out, in.client_id, sizeof in.client_id);
     in.reason = reason;
     in.time_ms = now;
     if (e->o.journal != NULL) {
@@ -562,6 +677,7 @@ static int place(coce_engine *e, coce_asset_id asset, int8_t side, double qty,
     oo.asset = asset;
     oo.side = side;
     oo.type = in.type;
+    oo.limit_price = in.limit_price;
     oo.reason = reason;
     oo.qty = qty;
     oo.status = COCE_ORDER_PENDING;
@@ -578,10 +694,7 @@ static int place(coce_engine *e, coce_asset_id asset, int8_t side, double qty,
     if (rc == COCE_EUNKNOWN) {
         (void)coce_book_order_update(e->book, in.client_id,
                                      COCE_ORDER_UNKNOWN, 0.0);
-        if (side > 0)
-            e->a[asset].entry_pending = 1;
-        else
-            e->a[asset].exit_pending = 1;
+        set_pending(e, asset, side);
         coce_log(COCE_LOG_WARN, "engine", "order_outcome_unknown",
                  "{s:s, s:s}", "client_id", in.client_id, "why", xerr.msg);
         return journal_event(e, COCE_JOURNAL_UNKNOWN, in.client_id, now,
@@ -605,21 +718,25 @@ static int place(coce_engine *e, coce_asset_id asset, int8_t side, double qty,
         return rc;
     (void)coce_book_order_update(e->book, in.client_id, COCE_ORDER_OPEN,
                                  0.0);
-    if (side > 0)
-        e->a[asset].entry_pending = 1;
-    else
-        e->a[asset].exit_pending = 1;
+    set_pending(e, asset, side);
     coce_log(COCE_LOG_INFO, "engine", "order", "{s:s, s:s, s:s, s:f, s:s}",
              "client_id", in.client_id, "asset", sym(e, asset), "side",
              side > 0 ? "buy" : "sell", "qty", qty, "reason",
              coce_order_reason_name(reason));
-    double notional = qty * e->a[asset].last_price;
+    double notional =
+        qty * (is_option(asset) ? in.limit_price : e->a[asset].last_price);
     if (notional >= e->cfg->notify.slack_min_trade_notional)
         notify(e, 0, "COCE %s %s %.8g %s (%.6g %s notional), reason %s",
                in.client_id, side > 0 ? "buys" : "sells", qty, sym(e, asset),
                notional, e->cfg->run.base_currency,
                coce_order_reason_name(reason));
     return apply_fills(e, fills, n_fills, err);
+}
+
+static int place(coce_engine *e, coce_asset_id asset, int8_t side, double qty,
+                 coce_order_reason reason, int64_t now, coce_err *err)
+{
+    return place_order(e, asset, side, qty, 0.0, reason, now, NULL, err);
 }
 
 /* ---- walk-forward model --------------------------------------------------- */
@@ -1049,7 +1166,9 @@ static int flatten_all(coce_engine *e, int64_t now, coce_err *err)
 {
     for (size_t i = 0; i < coce_book_position_count(e->book); ++i) {
         const coce_position *p = coce_book_position_at(e->book, i);
-        if (e->a[p->asset].exit_pending)
+        /* the sleeve's options stay: long convexity is the hedge of a
+         * halted book, and settles or rolls on its own */
+        if (is_option(p->asset) || e->a[p->asset].exit_pending)
             continue;
         int rc = place(e, p->asset, COCE_SIDE_SELL, p->qty,
                        COCE_REASON_FLATTEN, now, err);
@@ -1078,7 +1197,11 @@ static int cancel_entries(coce_engine *e, int64_t now, coce_err *err)
                                       err);
         if (rc != COCE_OK && rc != COCE_ENOTFOUND && rc != COCE_EEXCHANGE)
             return rc;
-        e->a[o->asset].entry_pending = 0;
+        for (size_t k = 0; k < e->n_sord; ++k)
+            if (strcmp(e->sord[k].client_id, o->client_id) == 0)
+                e->sord[k--] = e->sord[--e->n_sord];
+        if (!is_option(o->asset))
+            e->a[o->asset].entry_pending = 0;
         (void)coce_book_order_remove(e->book, o->client_id);
         --i;
     }
@@ -1127,6 +1250,8 @@ static int day_close(coce_engine *e, int64_t now, coce_err *err)
     }
     double equity = mark_equity(e);
     int rc = coce_book_record_equity(e->book, now, equity, err);
+    if (rc == COCE_OK)
+        rc = sleeve_day_close(e, now, err);
     if (rc != COCE_OK)
         return rc;
     rc = grow((void **)&e->daily_returns, &e->cap_days, e->n_days + 1,
@@ -1409,8 +1534,8 @@ static int bar_close(coce_engine *e, int64_t at, coce_err *err)
     if (e->bar_count < e->bar_rows)
         ++e->bar_count;
     coce_log_set_sim_time(at);
-    int rc = COCE_OK;
-    if (at % DAY_MS == 0)
+    int rc = sleeve_advance(e, at, err);
+    if (rc == COCE_OK && at % DAY_MS == 0)
         rc = day_close(e, at, err);
     if (rc == COCE_OK && live_venue(e))
         rc = coce_engine_settle_orders(e, at, err);
@@ -1471,6 +1596,8 @@ static size_t book_assets(const coce_engine *e, coce_asset_id candidate,
     int seen = 0;
     for (size_t i = 0; i < coce_book_position_count(e->book); ++i) {
         const coce_position *p = coce_book_position_at(e->book, i);
+        if (is_option(p->asset))
+            continue; /* options: premium at risk, see var_scale */
         assets[k] = p->asset;
         notional[k] = p->qty * e->a[p->asset].last_price;
         if (p->asset == candidate) {
@@ -1492,6 +1619,15 @@ static double var_scale(coce_engine *e, coce_asset_id asset, double requested,
     const coce_config *cfg = e->cfg;
     size_t k_max = coce_book_position_count(e->book) + 1;
     size_t rows = e->day_count;
+    double premium = e->sleeve_on ? sleeve_value_base(e) : 0.0;
+    if (rows < 3 && premium > 0) {
+        /* no return history yet: the premium alone against the floor */
+        double scale = 1.0;
+        (void)coce_guard_var_premium_scale(0.0, premium,
+                                           cfg->guardrails.var_floor * equity,
+                                           NULL, &scale);
+        return scale;
+    }
     if (rows < 3)
         return 1.0;
     size_t *assets = malloc(k_max * sizeof *assets);
@@ -1510,13 +1646,17 @@ static double var_scale(coce_engine *e, coce_asset_id asset, double requested,
             coce_guard_var(rets, m - 1, k, notional,
                            cfg->guardrails.var_confidence, &var,
                            work) == COCE_OK &&
-            coce_guard_var_scale(var, cfg->guardrails.var_floor * equity,
-                                 &scale) == COCE_OK &&
+            (premium > 0
+                 ? coce_guard_var_premium_scale(
+                       var, premium, cfg->guardrails.var_floor * equity, NULL,
+                       &scale)
+                 : coce_guard_var_scale(var, cfg->guardrails.var_floor * equity,
+                                        &scale)) == COCE_OK &&
             scale < 1.0)
             coce_log(COCE_LOG_INFO, "guardrails", "var_cut",
-                     "{s:s, s:f, s:f, s:f}", "asset", sym(e, asset), "var",
-                     var, "floor", cfg->guardrails.var_floor * equity, "scale",
-                     scale);
+                     "{s:s, s:f, s:f, s:f, s:f}", "asset", sym(e, asset),
+                     "var", var, "premium_at_risk", premium, "floor",
+                     cfg->guardrails.var_floor * equity, "scale", scale);
     }
     free(assets);
     free(notional);
@@ -1573,6 +1713,512 @@ static int venue_refused(int rc)
 {
     return rc == COCE_EDATA || rc == COCE_EEXCHANGE || rc == COCE_ENET ||
            rc == COCE_ERATELIMIT || rc == COCE_EHTTP || rc == COCE_ETIMEOUT;
+}
+
+/* ---- the convexity sleeve ------------------------------------------------ */
+
+/* Last sample at or before t (the first one when none is): the history up
+ * to t only. */
+static double series_at(const int64_t *t, const double *px, size_t n,
+                        int64_t at)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t[mid] <= at)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo > 0 ? px[lo - 1] : px[0];
+}
+
+/* USD per unit of the base currency at t (1 for a USD book). */
+static double base_usd(const coce_engine *e, int64_t at)
+{
+    if (e->sl.base_t_ms == NULL || e->sl.base_n == 0)
+        return 1.0;
+    return series_at(e->sl.base_t_ms, e->sl.base_px, e->sl.base_n, at);
+}
+
+/* The marks of the held options (base currency): their premium at risk. */
+static double sleeve_value_base(const coce_engine *e)
+{
+    double v = 0;
+    for (size_t i = 0; i < coce_book_position_count(e->book); ++i) {
+        const coce_position *p = coce_book_position_at(e->book, i);
+        size_t k = p->asset - COCE_ENGINE_OPTION_BASE;
+        if (is_option(p->asset) && k < e->n_opt)
+            v += p->qty * e->opt[k].mark_base;
+    }
+    return v;
+}
+
+/* The asset id of an option (registered on first use). */
+static int opt_id(coce_engine *e, size_t u, const coce_sleeve_event *ev,
+                  coce_asset_id *out, coce_err *err)
+{
+    char name[COCE_BOOK_SYMBOL_MAX];
+    if (coce_sleeve_option_name(e->sl.u[u].name, ev->type, ev->strike,
+                                ev->expiry_ms, name, sizeof name) != COCE_OK)
+        return coce_err_set(err, COCE_EINVAL,
+                            "sleeve: no instrument name for strike %g", ev->strike);
+    for (size_t k = 0; k < e->n_opt; ++k)
+        if (strcmp(e->opt[k].name, name) == 0) {
+            *out = COCE_ENGINE_OPTION_BASE + (coce_asset_id)k;
+            return COCE_OK;
+        }
+    if (grow((void **)&e->opt, &e->cap_opt, e->n_opt + 1, sizeof *e->opt) !=
+        COCE_OK)
+        return coce_err_set(err, COCE_ENOMEM, "engine: out of memory");
+    opt_inst *o = &e->opt[e->n_opt];
+    memset(o, 0, sizeof *o);
+    (void)snprintf(o->name, sizeof o->name, "%s", name);
+    o->u = u;
+    *out = COCE_ENGINE_OPTION_BASE + (coce_asset_id)e->n_opt++;
+    return COCE_OK;
+}
+
+static int sleeve_order_working(const coce_engine *e, size_t u,
+                                const coce_sleeve_event *ev)
+{
+    for (size_t i = 0; i < e->n_sord; ++i) {
+        const coce_sleeve_event *w = &e->sord[i].ev;
+        if (e->sord[i].u != u)
+            continue;
+        if (ev->what == COCE_SLEEVE_BUY ? w->what == COCE_SLEEVE_BUY &&
+                                              w->type == ev->type
+                                        : w->type == ev->type &&
+                                              w->strike == ev->strike &&
+                                              w->expiry_ms == ev->expiry_ms)
+            return 1;
+    }
+    return 0;
+}
+
+/* Guardrails on an opening intent, in coce_guard_apply_entry's order:
+ * halts, drawdown scale, the VaR floor against the premium at risk (the
+ * new option's cost is premium at risk too). Cuts the amount to whole
+ * lots; 0 when nothing may be bought. */
+static double sleeve_guard(coce_engine *e, size_t u, const coce_sleeve_event *ev,
+                           double conv, coce_err *err, int *rc)
+{
+    const coce_config *cfg = e->cfg;
+    double unit = (ev->price_coin + ev->fee_coin) * conv;
+    double cost = ev->amount * unit;
+    double equity = mark_equity(e);
+    coce_guard_entry_input gi;
+    memset(&gi, 0, sizeof gi);
+    gi.requested = cost;
+    gi.adv_notional = cost; /* options: no ADV cap */
+    gi.adv_max_fraction = 1.0;
+    gi.killswitch_halted = e->book->kill.halted;
+    gi.drawdown_halted = e->dd.halted;
+    gi.scale_drawdown = e->scale_drawdown;
+    gi.scale_corr = 1.0;
+    double floor_loss = cfg->guardrails.var_floor * (equity > 0 ? equity : 0);
+    *rc = coce_guard_var_premium_scale(cost, sleeve_value_base(e), floor_loss,
+                                       NULL, &gi.scale_var);
+    coce_guard_decision gd;
+    if (*rc == COCE_OK)
+        *rc = coce_guard_apply_entry(&gi, &gd);
+    if (*rc != COCE_OK) {
+        *rc = coce_err_set(err, *rc, "sleeve guardrails: %s",
+                           coce_strerror(*rc));
+        return 0.0;
+    }
+    double lot = e->sl.u[u].cfg.min_trade_amount;
+    double amount = ev->amount;
+    if (gd.allowed < cost * (1.0 - 1e-12))
+        amount = floor(gd.allowed / unit / lot + 1e-9) * lot;
+    if (gd.halted)
+        ++e->srep.skipped_halted;
+    else if (amount < ev->amount)
+        ++e->srep.cut_guardrails;
+    coce_log(COCE_LOG_INFO, "guardrails", "sleeve_entry_decision",
+             "{s:s, s:f, s:f, s:f, s:f, s:s}", "underlying",
+             e->sl.u[u].name, "requested", cost, "allowed", gd.allowed,
+             "scale_var", gd.scale_var, "premium_at_risk",
+             sleeve_value_base(e), "binding_rule", gd.binding_rule);
+    return amount > 0 ? amount : 0.0;
+}
+
+/* Settlement at expiry: the venue pays the intrinsic value in coin. It is
+ * journalled as an intent and a fill (no order reaches the venue). */
+static int sleeve_settle(coce_engine *e, coce_asset_id asset, double qty,
+                         double price, int64_t now, coce_err *err)
+{
+    coce_order_intent in;
+    memset(&in, 0, sizeof in);
+    int rc = COCE_OK;
+    if (e->o.journal != NULL)
+        rc = coce_journal_next_client_id(
+            e->o.journal,
+            e->o.client_tag ? e->o.client_tag
+                            : (e->o.run_id ? e->o.run_id : "run"),
+            in.client_id, err);
+    else
+        (void)snprintf(in.client_id, sizeof in.client_id, "coce-%llu",
+                       (unsigned long long)++e->order_seq);
+    if (rc != COCE_OK)
+        return rc;
+    in.asset = asset;
+    in.side = COCE_SIDE_SELL;
+    in.type = COCE_ORDER_MARKET;
+    in.qty = qty;
+    in.reason = COCE_REASON_FLATTEN;
+    in.time_ms = now;
+    if (e->o.journal != NULL) {
+        rc = coce_journal_append_intent(e->o.journal, &in, sym(e, asset), NULL,
+                                        err);
+        if (rc != COCE_OK)
+            return rc;
+    }
+    ++e->srep.intents;
+    coce_open_order oo;
+    memset(&oo, 0, sizeof oo);
+    memcpy(oo.client_id, in.client_id, sizeof oo.client_id);
+    oo.asset = asset;
+    oo.side = COCE_SIDE_SELL;
+    oo.reason = in.reason;
+    oo.qty = qty;
+    oo.status = COCE_ORDER_OPEN;
+    oo.time_ms = now;
+    rc = coce_book_order_add(e->book, &oo, err);
+    if (rc != COCE_OK)
+        return rc;
+    coce_fill f;
+    memset(&f, 0, sizeof f);
+    memcpy(f.client_id, in.client_id, sizeof f.client_id);
+    f.asset = asset;
+    f.side = COCE_SIDE_SELL;
+    f.qty = qty;
+    f.price = price;
+    f.time_ms = now;
+    if (price > 0)
+        return apply_fills(e, &f, 1, err);
+    /* Worthless: the journal takes no fill at price 0, so the expiry is
+     * journalled as done and the position leaves the book directly (after
+     * a crash the restored option is past expiry and settles again). */
+    rc = journal_event(e, COCE_JOURNAL_DONE, in.client_id, now,
+                       "expired worthless: settled at 0 by the venue", err);
+    if (rc != COCE_OK)
+        return rc;
+    record_fill(e, &f);
+    rc = coce_book_apply_fill(e->book, &f, sym(e, asset), err);
+    if (rc == COCE_OK)
+        ++e->srep.fills;
+    return rc;
+}
+
+/* One intent of the step: settle, or an order on the venue (a limit at the
+ * model quote: the venue fills it at that price, as the back-test does). */
+static int sleeve_intent(coce_engine *e, size_t u, const coce_sleeve_event *ev,
+                         int64_t now, coce_err *err)
+{
+    coce_sleeve_state *st = &e->sst[u];
+    if (ev->what == COCE_SLEEVE_ROLL && !(ev->price_coin > 0)) {
+        /* no bid: kept to settlement; nothing is sent */
+        int rc = coce_sleeve_apply(st, ev, ev->amount, err);
+        if (rc == COCE_OK)
+            coce_sleeve_account(&e->srep.res[u], ev, ev->amount);
+        return rc;
+    }
+    if (sleeve_order_working(e, u, ev)) {
+        ++e->srep.skipped_pending;
+        return COCE_OK;
+    }
+    coce_asset_id asset = COCE_ENGINE_OPTION_BASE;
+    int rc = opt_id(e, u, ev, &asset, err);
+    if (rc != COCE_OK)
+        return rc;
+    double conv = ev->spot / base_usd(e, now); /* base per coin */
+    double amount = ev->amount;
+    if (ev->what == COCE_SLEEVE_SETTLE) {
+        const coce_position *p = coce_book_position(e->book, asset);
+        if (p != NULL) {
+            amount = p->qty;
+            rc = sleeve_settle(e, asset, amount, ev->price_coin * conv, now,
+                               err);
+        }
+        if (rc == COCE_OK)
+            rc = coce_sleeve_apply(st, ev, ev->amount, err);
+        if (rc == COCE_OK)
+            coce_sleeve_account(&e->srep.res[u], ev, amount);
+        return rc;
+    }
+    int8_t side = COCE_SIDE_BUY;
+    coce_order_reason reason = COCE_REASON_ENTRY;
+    if (ev->what == COCE_SLEEVE_BUY) {
+        amount = sleeve_guard(e, u, ev, conv, err, &rc);
+        if (rc != COCE_OK || !(amount > 0))
+            return rc;
+    } else {
+        /* a roll sells the held option, never more: long only */
+        const coce_position *p = coce_book_position(e->book, asset);
+        double held = p != NULL ? p->qty : 0.0;
+        rc = coce_sleeve_check_sell(held, amount, err);
+        if (rc != COCE_OK)
+            return rc;
+        side = COCE_SIDE_SELL;
+        reason = COCE_REASON_MAX_HOLD;
+    }
+    if (grow((void **)&e->sord, &e->cap_sord, e->n_sord + 1,
+             sizeof *e->sord) != COCE_OK)
+        return coce_err_set(err, COCE_ENOMEM, "engine: out of memory");
+    sleeve_order *so = &e->sord[e->n_sord];
+    memset(so, 0, sizeof *so);
+    so->u = u;
+    so->ev = *ev;
+    so->ev.amount = amount;
+    so->asset = asset;
+    so->conv = conv;
+    so->limit = ev->price_coin * conv;
+    rc = place_order(e, asset, side, amount, so->limit, reason, now,
+                     so->client_id, err);
+    ++e->srep.intents;
+    if (venue_refused(rc)) {
+        ++e->srep.refused;
+        coce_log(COCE_LOG_WARN, "engine", "sleeve_refused", "{s:s, s:s}",
+                 "option", sym(e, asset), "why", coce_strerror(rc));
+        return COCE_OK;
+    }
+    if (rc == COCE_OK) {
+        ++e->n_sord;
+        coce_log(COCE_LOG_INFO, "options", "sleeve_order",
+                 "{s:s, s:s, s:f, s:f, s:f, s:f, s:f}", "option",
+                 sym(e, asset), "side", side > 0 ? "buy" : "sell", "amount",
+                 amount, "price_coin", ev->price_coin, "spot", ev->spot,
+                 "sigma", ev->sigma, "delta", ev->delta);
+    }
+    return rc;
+}
+
+/* Sample i of underlying u: the step, its intents, then the marks. */
+static int sleeve_sample(coce_engine *e, size_t u, size_t i, int64_t now,
+                         coce_err *err)
+{
+    const coce_engine_underlying *un = &e->sl.u[u];
+    coce_sleeve_state *st = &e->sst[u];
+    const int64_t t = un->t_ms[i];
+    double equity_usd = e->sl.fixed_equity_usd > 0
+                            ? e->sl.fixed_equity_usd
+                            : mark_equity(e) * base_usd(e, t);
+    coce_sleeve_event out[COCE_SLEEVE_STEP_MAX];
+    size_t k = 0;
+    int rc = COCE_OK;
+    if (equity_usd > 0)
+        rc = coce_sleeve_step(&un->cfg, st, un->t_ms, un->px, i + 1,
+                              equity_usd, out, COCE_SLEEVE_STEP_MAX, &k, err);
+    for (size_t j = 0; j < k && rc == COCE_OK; ++j)
+        rc = sleeve_intent(e, u, &out[j], now, err);
+    if (rc != COCE_OK)
+        return rc;
+    const double F = un->px[i];
+    const double conv = F / base_usd(e, t);
+    for (size_t j = 0; j < e->n_opt; ++j) {
+        opt_inst *o = &e->opt[j];
+        if (o->u != u)
+            continue;
+        coce_instrument in;
+        if (coce_instrument_parse_name(o->name, &in, NULL) != COCE_OK)
+            continue;
+        coce_sleeve_pos p = {in.option_type, in.strike, in.expiry_ms, 0, 0};
+        o->mark_coin = coce_sleeve_mark(&un->cfg, &p, t, F, st->sigma_atm);
+        o->spot_usd = F;
+        o->mark_base = o->mark_coin * conv;
+    }
+    return COCE_OK;
+}
+
+/* Every sample of every underlying up to now, in time order per
+ * underlying. */
+static int sleeve_advance(coce_engine *e, int64_t now, coce_err *err)
+{
+    if (!e->sleeve_on)
+        return COCE_OK;
+    for (size_t u = 0; u < e->sl.n_u; ++u) {
+        const coce_engine_underlying *un = &e->sl.u[u];
+        while (e->snext[u] < un->n && un->t_ms[e->snext[u]] <= now) {
+            int rc = sleeve_sample(e, u, e->snext[u], now, err);
+            if (rc != COCE_OK)
+                return rc;
+            ++e->snext[u];
+        }
+    }
+    return COCE_OK;
+}
+
+/* The option market's print at the model quote for each working option
+ * order (the paper venue fills a limit order on a print through it, after
+ * its latency), at the time of a market trade. Option fees are Deribit's
+ * per-contract fee (coce_sleeve_fee), not the spot venue's bps. */
+static int sleeve_feed(coce_engine *e, int64_t now, coce_err *err)
+{
+    for (size_t i = 0; i < e->n_sord; ++i) {
+        sleeve_order *so = &e->sord[i];
+        coce_trade t;
+        memset(&t, 0, sizeof t);
+        t.time_ms = now;
+        t.asset = so->asset;
+        t.price = so->limit * (so->ev.what == COCE_SLEEVE_BUY ? 1.0 - 1e-9
+                                                             : 1.0 + 1e-9);
+        t.qty = so->ev.amount * 1e9;
+        t.side = so->ev.what == COCE_SLEEVE_BUY ? COCE_SIDE_SELL : COCE_SIDE_BUY;
+        coce_fill fills[MAX_FILLS];
+        size_t n = 0;
+        int rc = e->o.feed_trade(e->o.venue, &t, fills, MAX_FILLS, &n);
+        if (rc != COCE_OK)
+            return coce_err_set(err, rc, "exchange: %s", coce_strerror(rc));
+        double filled = 0;
+        for (size_t j = 0; j < n; ++j) {
+            fills[j].fee = fills[j].qty * so->ev.fee_coin * so->conv;
+            filled += fills[j].qty;
+        }
+        rc = apply_fills(e, fills, n, err);
+        if (rc == COCE_OK && filled > 0) {
+            rc = coce_sleeve_apply(&e->sst[so->u], &so->ev, filled, err);
+            if (rc == COCE_OK)
+                coce_sleeve_account(&e->srep.res[so->u], &so->ev, filled);
+        }
+        if (rc != COCE_OK)
+            return rc;
+        if (coce_book_order_find(e->book, so->client_id) == NULL) {
+            e->sord[i] = e->sord[--e->n_sord];
+            --i;
+        }
+    }
+    return COCE_OK;
+}
+
+static int sleeve_day_close(coce_engine *e, int64_t now, coce_err *err)
+{
+    if (!e->sleeve_on)
+        return COCE_OK;
+    size_t cap = e->cap_sday;
+    if (grow((void **)&e->sday_ms, &cap, e->n_sday + 1, sizeof *e->sday_ms) !=
+            COCE_OK ||
+        grow((void **)&e->sday_pnl, &e->cap_sday, e->n_sday + 1,
+             sizeof *e->sday_pnl) != COCE_OK)
+        return coce_err_set(err, COCE_ENOMEM, "engine: out of memory");
+    e->sday_ms[e->n_sday] = now;
+    e->sday_pnl[e->n_sday++] = e->sleeve_flow_base + sleeve_value_base(e);
+    return COCE_OK;
+}
+
+/* A resumed book's options: their ids and names, and the held ones in the
+ * sleeve's state (the period budget starts afresh). */
+static int sleeve_restore(coce_engine *e, coce_err *err)
+{
+    const coce_book *b = e->book;
+    for (size_t i = 0; i < b->n_symbols; ++i) {
+        coce_asset_id id = b->symbols[i].asset;
+        if (!is_option(id))
+            continue;
+        size_t k = id - COCE_ENGINE_OPTION_BASE;
+        if (grow((void **)&e->opt, &e->cap_opt, k + 1, sizeof *e->opt) !=
+            COCE_OK)
+            return coce_err_set(err, COCE_ENOMEM, "engine: out of memory");
+        if (k >= e->n_opt) {
+            memset(e->opt + e->n_opt, 0, (k + 1 - e->n_opt) * sizeof *e->opt);
+            e->n_opt = k + 1;
+        }
+        opt_inst *o = &e->opt[k];
+        (void)snprintf(o->name, sizeof o->name, "%s", b->symbols[i].symbol);
+        o->u = SIZE_MAX;
+        for (size_t u = 0; u < e->sl.n_u; ++u) {
+            size_t len = strlen(e->sl.u[u].name);
+            if (strncmp(o->name, e->sl.u[u].name, len) == 0 &&
+                o->name[len] == '-')
+                o->u = u;
+        }
+    }
+    /* samples the previous run has seen are not decided again */
+    for (size_t u = 0; u < e->sl.n_u && b->last_processed_ms > 0; ++u)
+        while (e->snext[u] < e->sl.u[u].n &&
+               e->sl.u[u].t_ms[e->snext[u]] <= b->last_processed_ms)
+            ++e->snext[u];
+    for (size_t i = 0; i < coce_book_position_count(b); ++i) {
+        const coce_position *p = coce_book_position_at(b, i);
+        if (!is_option(p->asset))
+            continue;
+        opt_inst *o = &e->opt[p->asset - COCE_ENGINE_OPTION_BASE];
+        o->mark_base = p->avg_price; /* until the next sample */
+        coce_instrument in;
+        coce_err perr;
+        if (o->u == SIZE_MAX ||
+            coce_instrument_parse_name(o->name, &in, &perr) != COCE_OK)
+            return coce_err_set(err, COCE_ESTATE,
+                                "state: option position '%s' is not an "
+                                "option of the sleeve's underlyings",
+                                o->name);
+        coce_sleeve_state *st = &e->sst[o->u];
+        if (st->np >= COCE_SLEEVE_MAX_POS)
+            return coce_err_set(err, COCE_ESTATE,
+                                "state: more than %d options held",
+                                COCE_SLEEVE_MAX_POS);
+        coce_sleeve_pos *sp = &st->pos[st->np++];
+        sp->type = in.option_type;
+        sp->strike = in.strike;
+        sp->expiry_ms = in.expiry_ms;
+        sp->amount = p->qty;
+        sp->abandoned = 0;
+    }
+    return COCE_OK;
+}
+
+/* End of a run: the in-loop results' final marks (the back-test's final
+ * value), then, for a back-test, the options closed at the model mid. */
+static int sleeve_finish(coce_engine *e, int64_t now, coce_err *err)
+{
+    for (size_t u = 0; u < e->sl.n_u; ++u) {
+        coce_sleeve_result *r = &e->srep.res[u];
+        r->final_value_coin = 0;
+        r->final_value_usd = 0;
+        r->n_open = e->sst[u].np;
+        r->max_period_spend_usd = e->sst[u].max_period_spend_usd;
+    }
+    for (size_t i = 0; i < coce_book_position_count(e->book); ++i) {
+        const coce_position *p = coce_book_position_at(e->book, i);
+        if (!is_option(p->asset))
+            continue;
+        const opt_inst *o = &e->opt[p->asset - COCE_ENGINE_OPTION_BASE];
+        if (o->u >= e->sl.n_u)
+            continue;
+        coce_sleeve_result *r = &e->srep.res[o->u];
+        r->final_value_coin += p->qty * o->mark_coin;
+        r->final_value_usd += p->qty * o->mark_coin * o->spot_usd;
+    }
+    for (size_t u = 0; u < e->sl.n_u; ++u) {
+        coce_sleeve_result *r = &e->srep.res[u];
+        r->pnl_coin = r->proceeds_coin + r->final_value_coin -
+                      r->premium_coin - r->fees_coin;
+        r->pnl_usd = r->proceeds_usd + r->final_value_usd - r->premium_usd -
+                     r->fees_usd;
+    }
+    e->srep.premium_at_risk_base = sleeve_value_base(e);
+    for (size_t i = 0; e->o.flatten_at_end &&
+                       i < coce_book_position_count(e->book);
+         ++i) {
+        const coce_position *p = coce_book_position_at(e->book, i);
+        if (!is_option(p->asset))
+            continue;
+        coce_fill f;
+        memset(&f, 0, sizeof f);
+        (void)snprintf(f.client_id, sizeof f.client_id, "coce-end-%llu",
+                       (unsigned long long)++e->order_seq);
+        f.asset = p->asset;
+        f.side = COCE_SIDE_SELL;
+        f.qty = p->qty;
+        f.price = e->opt[p->asset - COCE_ENGINE_OPTION_BASE].mark_base;
+        f.time_ms = now;
+        e->sleeve_flow_base += f.qty * f.price;
+        int rc = coce_book_apply_fill(e->book, &f, NULL, err);
+        if (rc != COCE_OK)
+            return rc;
+        --i;
+    }
+    return COCE_OK;
 }
 
 static int try_entry(coce_engine *e, coce_asset_id asset, double score,
@@ -1771,6 +2417,8 @@ int coce_engine_on_trade(coce_engine *e, const coce_trade *t, coce_err *err)
         if (rc != COCE_OK)
             return coce_err_set(err, rc, "exchange: %s", coce_strerror(rc));
         rc = apply_fills(e, fills, n_fills, err);
+        if (rc == COCE_OK && e->n_sord > 0)
+            rc = sleeve_feed(e, t->time_ms, err);
         if (rc != COCE_OK)
             return rc;
     }
@@ -1778,9 +2426,9 @@ int coce_engine_on_trade(coce_engine *e, const coce_trade *t, coce_err *err)
     const coce_position *p = coce_book_position(e->book, t->asset);
     if (p != NULL) {
         e->px[t->asset] = t->price;
-        rc = coce_book_mark(e->book, e->px, e->n_assets, err);
+        rc = coce_book_mark_one(e->book, t->asset, t->price);
         if (rc != COCE_OK)
-            return rc;
+            return coce_err_set(err, rc, "book: bad price %g", t->price);
         rc = check_exit(e, t->asset, t->time_ms, err);
         if (rc != COCE_OK)
             return rc;
@@ -1801,13 +2449,24 @@ int coce_engine_finish(coce_engine *e, coce_err *err)
     if (!e->started)
         return COCE_OK;
     int64_t now = e->last_ms;
+    int src = sleeve_advance(e, now, err);
+    if (src != COCE_OK)
+        return src;
     /* cancel everything still working */
     while (e->book->n_orders > 0) {
         coce_open_order *o = &e->book->orders[0];
         (void)e->o.exchange.cancel(e->o.exchange.impl, o->client_id, now, NULL);
-        e->a[o->asset].entry_pending = 0;
-        e->a[o->asset].exit_pending = 0;
+        if (!is_option(o->asset)) {
+            e->a[o->asset].entry_pending = 0;
+            e->a[o->asset].exit_pending = 0;
+        }
         (void)coce_book_order_remove(e->book, o->client_id);
+    }
+    e->n_sord = 0;
+    if (e->sleeve_on) {
+        src = sleeve_finish(e, now, err);
+        if (src != COCE_OK)
+            return src;
     }
     /* close positions at the last trade price with the taker fee */
     while (e->o.flatten_at_end && coce_book_position_count(e->book) > 0) {
@@ -1879,6 +2538,19 @@ void coce_engine_asset_span(const coce_engine *e, coce_asset_id asset,
 {
     *first_ms = asset < e->n_assets ? e->a[asset].first_ms : INT64_MIN;
     *last_ms = asset < e->n_assets ? e->a[asset].last_ms : INT64_MIN;
+}
+
+const coce_engine_sleeve_report *coce_engine_sleeve(const coce_engine *e)
+{
+    if (!e->sleeve_on)
+        return NULL;
+    coce_engine_sleeve_report *r = (coce_engine_sleeve_report *)&e->srep;
+    r->day_ms = e->sday_ms;
+    r->day_pnl_base = e->sday_pnl;
+    r->n_days = e->n_sday;
+    r->premium_at_risk_base = sleeve_value_base(e);
+    r->pnl_base = e->sleeve_flow_base + r->premium_at_risk_base;
+    return r;
 }
 
 const coce_pump_model *coce_engine_model(const coce_engine *e)

@@ -15,6 +15,7 @@
 #include "alpha/pump_model.h"
 #include "data_ingest/events.h"
 #include "execution/exchange.h"
+#include "options/sleeve.h"
 #include "state/book.h"
 #include "state/journal.h"
 #include "utils/config.h"
@@ -57,6 +58,61 @@ typedef struct coce_engine_stats {
     size_t orders_adopted, orders_abandoned, fills_skipped, orders_refused;
 } coce_engine_stats;
 
+/* ---- the convexity sleeve in the loop ----
+ * Option instruments get asset ids from COCE_ENGINE_OPTION_BASE up (their
+ * symbol is the Deribit name, "BTC-24SEP21-40000-C"); a book position in
+ * such an id is a long option: qty contracts, prices in the base currency
+ * per contract (coin premium x underlying USD / base USD). */
+#define COCE_ENGINE_OPTION_BASE ((coce_asset_id)1 << 16)
+#define COCE_ENGINE_SLEEVE_MAX 2
+#define COCE_ENGINE_UNDERLYING_MAX 16
+
+typedef struct coce_engine_underlying {
+    char name[COCE_ENGINE_UNDERLYING_MAX]; /* "BTC": prefix of option names */
+    /* USD prices of the underlying, t_ms increasing, px > 0; the engine
+     * reads sample i only once its clock has reached t_ms[i]. Must outlive
+     * the engine. */
+    const int64_t *t_ms;
+    const double *px;
+    size_t n;
+    coce_sleeve_cfg cfg; /* rules, model surface, half-spread, fee, lot */
+} coce_engine_underlying;
+
+typedef struct coce_engine_sleeve_opts {
+    coce_engine_underlying u[COCE_ENGINE_SLEEVE_MAX];
+    size_t n_u;
+    /* USD price of the base currency (BTC/USD for a BTC book); NULL: the
+     * base currency is USD. Read up to the engine's clock only. */
+    const int64_t *base_t_ms;
+    const double *base_px;
+    size_t base_n;
+    /* > 0: the premium budget is budget_share x this equity (USD), as the
+     * back-test's; 0: x the book's marked equity at the period's start. */
+    double fixed_equity_usd;
+} coce_engine_sleeve_opts;
+
+/* The sleeve's in-loop results. res[u] holds what was filled (premium,
+ * fees, proceeds, counts, as coce_sleeve_account); its final_value and pnl
+ * fields are set by coce_engine_finish (open options marked at the model
+ * mid). day_pnl_base[i] is the sleeve's cumulative PnL (base currency,
+ * flows at fill time plus marks) at the daily close day_ms[i]. */
+typedef struct coce_engine_sleeve_report {
+    size_t n_u;
+    char names[COCE_ENGINE_SLEEVE_MAX][COCE_ENGINE_UNDERLYING_MAX];
+    coce_sleeve_result res[COCE_ENGINE_SLEEVE_MAX];
+    size_t intents;        /* option orders journalled (incl. settlements) */
+    size_t fills;          /* option fills applied to the book */
+    size_t skipped_halted; /* opens refused: kill-switch / drawdown halt */
+    size_t cut_guardrails; /* opens cut (drawdown scale, VaR floor) */
+    size_t skipped_pending; /* intents skipped: an order still working */
+    size_t refused;        /* refused by the venue */
+    double premium_at_risk_base; /* marks of the held options, now */
+    double pnl_base;             /* flows + marks, base currency */
+    const int64_t *day_ms;
+    const double *day_pnl_base;
+    size_t n_days;
+} coce_engine_sleeve_report;
+
 typedef struct coce_engine_opts {
     const coce_config *cfg;
     coce_symbols *symbols;
@@ -92,6 +148,11 @@ typedef struct coce_engine_opts {
      * notify.slack_min_trade_notional, guardrail cuts, halts. Queued off the
      * trading path; a dead endpoint never slows the loop. */
     coce_notifier *notifier;
+    /* The convexity sleeve (NULL: none; copied). Its orders take the spot
+     * book's path: guardrails (halts, drawdown scale, VaR floor with the
+     * premium at risk), journal, venue, book. Simulated venues only: with
+     * a live venue coce_engine_new fails with COCE_ECONFIG. */
+    const coce_engine_sleeve_opts *sleeve;
 } coce_engine_opts;
 
 typedef struct coce_engine coce_engine;
@@ -156,6 +217,9 @@ void coce_engine_period(const coce_engine *e, int64_t *first_ms,
 /* First and last trade time of one asset (INT64_MIN before any). */
 void coce_engine_asset_span(const coce_engine *e, coce_asset_id asset,
                             int64_t *first_ms, int64_t *last_ms);
+/* The sleeve's in-loop results (NULL without a sleeve); valid until the
+ * next call into the engine. */
+const coce_engine_sleeve_report *coce_engine_sleeve(const coce_engine *e);
 /* The model in use (NULL before the first fit). */
 const coce_pump_model *coce_engine_model(const coce_engine *e);
 

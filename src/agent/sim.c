@@ -177,9 +177,11 @@ static int write_fills(const char *dir, const coce_engine *e,
     fprintf(f, "time_ms,client_id,symbol,side,qty,price,fee,reason\n");
     for (size_t i = 0; i < n; ++i) {
         const coce_fill *x = &fills[i].fill;
+        const char *name = coce_symbols_name(symbols, x->asset);
+        if (name == NULL) /* an option of the sleeve */
+            name = coce_book_symbol(coce_engine_book(e), x->asset);
         fprintf(f, "%lld,%s,%s,%s,%.17g,%.17g,%.17g,%s\n",
-                (long long)x->time_ms, x->client_id,
-                coce_symbols_name(symbols, x->asset),
+                (long long)x->time_ms, x->client_id, name ? name : "?",
                 x->side > 0 ? "buy" : "sell", x->qty, x->price, x->fee,
                 coce_order_reason_name(fills[i].reason));
     }
@@ -509,6 +511,10 @@ typedef struct sim_ctx {
     char state_path[1200];
     char model_path[1200];
     char meta_path[1200]; /* the engine keeps a pointer to it */
+    /* --sleeve convex: the underlyings' USD series (BTC first) */
+    int64_t *sl_t[COCE_ENGINE_SLEEVE_MAX];
+    double *sl_px[COCE_ENGINE_SLEEVE_MAX];
+    size_t sl_n[COCE_ENGINE_SLEEVE_MAX];
 } sim_ctx;
 
 static void ctx_free(sim_ctx *c)
@@ -522,6 +528,10 @@ static void ctx_free(sim_ctx *c)
     coce_trade_dir_list_free(c->paths, c->n_paths);
     coce_symbols_free(c->symbols);
     coce_lock_release(c->lock);
+    for (size_t u = 0; u < COCE_ENGINE_SLEEVE_MAX; ++u) {
+        free(c->sl_t[u]);
+        free(c->sl_px[u]);
+    }
 }
 
 /* Snapshot after each daily close: state.json (atomic) and the model. */
@@ -630,6 +640,70 @@ static int intern_book_symbols(const coce_book *b, coce_symbols *symbols,
     }
 }
 
+static int load_usd_series(const char *path, int64_t **t, double **px,
+                           size_t *n, coce_err *err);
+
+/* The in-loop sleeve: the market's BTC/USD and ETH/USD series, the rules
+ * of options.*, Deribit's lots (0.1 BTC, 1 ETH); the base currency's USD
+ * price from the BTC series (BTC book) or 1 (USD book). */
+static int sleeve_opts(const coce_config *cfg, const char *market, sim_ctx *c,
+                       coce_engine_sleeve_opts *so, coce_err *err)
+{
+    static const char *const names[2] = {"BTC", "ETH"};
+    static const char *const files[2] = {"btc_usd.csv", "eth_usd.csv"};
+    const char *base = cfg->run.base_currency;
+    int usd_base = strcmp(base, "USD") == 0 || strcmp(base, "USDT") == 0 ||
+                   strcmp(base, "USDC") == 0;
+    if (!usd_base && strcmp(base, "BTC") != 0)
+        return coce_err_set(err, COCE_ECONFIG,
+                            "run.base_currency: the options sleeve needs BTC "
+                            "or USD/USDT/USDC, not '%s'",
+                            base);
+    memset(so, 0, sizeof *so);
+    for (size_t u = 0; u < 2; ++u) {
+        if (u > 0 && strstr(cfg->options.underlyings, names[u]) == NULL)
+            continue; /* BTC is always read: the base currency's price */
+        char path[1200];
+        (void)snprintf(path, sizeof path, "%s/%s", market, files[u]);
+        int rc = load_usd_series(path, &c->sl_t[u], &c->sl_px[u], &c->sl_n[u],
+                                 err);
+        if (rc == COCE_ENOTFOUND)
+            return coce_err_set(err, COCE_ENOTFOUND,
+                                "--sleeve convex needs %s beside the trade "
+                                "files in %s, as `coce synth` writes it",
+                                files[u], market);
+        if (rc == COCE_OK && c->sl_n[u] < 2)
+            rc = coce_err_set(err, COCE_EDATA, "%s: fewer than 2 prices",
+                              path);
+        if (rc != COCE_OK)
+            return rc;
+        if (strstr(cfg->options.underlyings, names[u]) == NULL)
+            continue;
+        coce_engine_underlying *un = &so->u[so->n_u++];
+        (void)snprintf(un->name, sizeof un->name, "%s", names[u]);
+        un->t_ms = c->sl_t[u];
+        un->px = c->sl_px[u];
+        un->n = c->sl_n[u];
+        coce_sleeve_cfg_default(&un->cfg);
+        rc = coce_sleeve_rules_from_config(cfg, &un->cfg.rules, err);
+        if (rc != COCE_OK)
+            return rc;
+        un->cfg.vol_window_days = (double)cfg->options.vol_window_days;
+        un->cfg.min_trade_amount = u == 0 ? 0.1 : 1.0; /* Deribit lots */
+    }
+    if (so->n_u == 0)
+        return coce_err_set(err, COCE_ECONFIG,
+                            "options.underlyings: '%s' names neither BTC nor "
+                            "ETH",
+                            cfg->options.underlyings);
+    if (!usd_base) {
+        so->base_t_ms = c->sl_t[0];
+        so->base_px = c->sl_px[0];
+        so->base_n = c->sl_n[0];
+    }
+    return COCE_OK;
+}
+
 static int setup(const coce_sim_args *args, coce_sim_result *r, sim_ctx *c,
                  coce_err *err)
 {
@@ -724,6 +798,13 @@ static int setup(const coce_sim_args *args, coce_sim_result *r, sim_ctx *c,
     eo.ctx = c;
     eo.flatten_at_end = !c->paper_mode;
     (void)paper_place;
+    coce_engine_sleeve_opts so;
+    if (args->convex_sleeve) {
+        rc = sleeve_opts(cfg, r->market, c, &so, err);
+        if (rc != COCE_OK)
+            return rc;
+        eo.sleeve = &so;
+    }
     rc = coce_engine_new(&c->engine, &eo, err);
     if (rc != COCE_OK)
         return rc;
@@ -815,40 +896,69 @@ static double usd_at(const int64_t *t, const double *px, size_t n, int64_t at)
     return lo > 0 ? px[lo - 1] : px[0];
 }
 
-/* Back-tests the sleeve over the market's BTC/USD and ETH/USD series with a
- * budget set by the book's initial equity, and measures what it earned on
- * the spot book's worst days. Writes sleeve.json. */
-static int run_sleeve(const coce_config *cfg, const coce_book *b,
+static json_t *leg_json(const char *name, const coce_sleeve_result *res)
+{
+    json_t *leg = json_object();
+    json_object_set_new(leg, "underlying", json_string(name));
+    json_object_set_new(leg, "premium_usd", num(res->premium_usd));
+    json_object_set_new(leg, "fees_usd", num(res->fees_usd));
+    json_object_set_new(leg, "proceeds_usd", num(res->proceeds_usd));
+    json_object_set_new(leg, "final_value_usd", num(res->final_value_usd));
+    json_object_set_new(leg, "pnl_usd", num(res->pnl_usd));
+    json_object_set_new(leg, "pnl_coin", num(res->pnl_coin));
+    json_object_set_new(leg, "max_period_spend_usd",
+                        num(res->max_period_spend_usd));
+    json_object_set_new(leg, "buys", json_integer((json_int_t)res->n_buys));
+    json_object_set_new(leg, "rolls", json_integer((json_int_t)res->n_rolls));
+    json_object_set_new(leg, "settled_itm",
+                        json_integer((json_int_t)res->n_settled_itm));
+    json_object_set_new(leg, "settled_otm",
+                        json_integer((json_int_t)res->n_settled_otm));
+    json_object_set_new(leg, "open_at_end",
+                        json_integer((json_int_t)res->n_open));
+    return leg;
+}
+
+/* Cumulative sleeve PnL (base) at time t: the last daily close at or before
+ * t, the final figure after the last close. */
+static double sleeve_cum_at(const coce_engine_sleeve_report *s, int64_t t,
+                            int final)
+{
+    if (final)
+        return s->pnl_base;
+    double v = 0;
+    for (size_t i = 0; i < s->n_days && s->day_ms[i] <= t; ++i)
+        v = s->day_pnl_base[i];
+    return v;
+}
+
+/* The sleeve's summary from the engine's in-loop results: premium spent,
+ * PnL, and what it earned on the spot book's worst days (the book's daily
+ * equity changes less the sleeve's own). sleeve.json also keeps the
+ * standalone back-test of the same series (coce_sleeve_run with the
+ * initial equity) beside the in-loop figures. */
+static int run_sleeve(const coce_config *cfg, const coce_engine *eng,
+                      const coce_book *b, const sim_ctx *c,
                       coce_sim_result *r, coce_err *err)
 {
-    const char *names[2] = {"BTC", "ETH"};
-    const char *files[2] = {"btc_usd.csv", "eth_usd.csv"};
-    int64_t *bt = NULL;
-    double *bpx = NULL;
-    size_t bn = 0;
-    char path[1200];
-    (void)snprintf(path, sizeof path, "%s/btc_usd.csv", r->market);
-    int rc = load_usd_series(path, &bt, &bpx, &bn, err);
-    if (rc == COCE_ENOTFOUND)
-        return coce_err_set(err, COCE_ENOTFOUND,
-                            "--sleeve convex needs btc_usd.csv (and "
-                            "eth_usd.csv) beside the trade files in %s, as "
-                            "`coce synth` writes them",
-                            r->market);
-    if (rc == COCE_OK && bn == 0)
-        rc = coce_err_set(err, COCE_EDATA, "%s: no prices", path);
-    if (rc != COCE_OK) {
-        free(bt);
-        free(bpx);
-        return rc;
-    }
+    const coce_engine_sleeve_report *s = coce_engine_sleeve(eng);
+    if (s == NULL)
+        return coce_err_set(err, COCE_EINVAL, "sleeve: not running");
+    const int64_t *bt = c->sl_t[0];
+    const double *bpx = c->sl_px[0];
+    size_t bn = c->sl_n[0];
+    int usd_base = strcmp(cfg->run.base_currency, "BTC") != 0;
     /* the spot book's worst days */
     enum { WORST = 3 };
     int64_t worst_t[WORST] = {0};
-    double worst_r[WORST] = {0};
+    double worst_r[WORST] = {0}, worst_s[WORST] = {0};
     size_t n_worst = 0;
     for (size_t i = 1; i < b->n_equity; ++i) {
-        double ret = b->equity[i].equity / b->equity[i - 1].equity - 1.0;
+        int fin = i + 1 == b->n_equity;
+        double ds = sleeve_cum_at(s, b->equity[i].time_ms, fin) -
+                    sleeve_cum_at(s, b->equity[i - 1].time_ms, 0);
+        double ret = (b->equity[i].equity - b->equity[i - 1].equity - ds) /
+                     b->equity[i - 1].equity;
         size_t pos = n_worst < WORST ? n_worst++ : WORST;
         if (pos == WORST && ret >= worst_r[WORST - 1])
             continue;
@@ -857,109 +967,83 @@ static int run_sleeve(const coce_config *cfg, const coce_book *b,
         while (pos > 0 && worst_r[pos - 1] > ret) {
             worst_r[pos] = worst_r[pos - 1];
             worst_t[pos] = worst_t[pos - 1];
+            worst_s[pos] = worst_s[pos - 1];
             --pos;
         }
         worst_r[pos] = ret;
         worst_t[pos] = b->equity[i].time_ms;
+        worst_s[pos] = ds;
     }
-    double equity_usd = cfg->strategy.initial_capital * bpx[0];
     json_t *j = json_object();
     json_t *legs = json_array();
-    double worst_sleeve_usd[WORST] = {0};
-    for (int u = 0; u < 2 && rc == COCE_OK; ++u) {
-        if (strstr(cfg->options.underlyings, names[u]) == NULL)
-            continue;
-        int64_t *t = NULL;
-        double *px = NULL;
-        size_t n = 0;
-        (void)snprintf(path, sizeof path, "%s/%s", r->market, files[u]);
-        rc = load_usd_series(path, &t, &px, &n, err);
-        if (rc != COCE_OK)
-            break;
+    json_t *bt_legs = json_array();
+    int rc = COCE_OK;
+    double equity_usd = cfg->strategy.initial_capital *
+                        (usd_base ? 1.0 : bpx[0]);
+    for (size_t u = 0; u < s->n_u && rc == COCE_OK; ++u) {
+        const coce_sleeve_result *res = &s->res[u];
+        json_array_append_new(legs, leg_json(s->names[u], res));
+        r->sleeve_premium_usd += res->premium_usd + res->fees_usd;
+        r->sleeve_pnl_usd += res->pnl_usd;
+        r->sleeve_buys += res->n_buys;
+        /* the standalone back-test of the same series, for comparison */
+        size_t k = strcmp(s->names[u], "BTC") == 0 ? 0 : 1;
         coce_sleeve_cfg sc;
         coce_sleeve_cfg_default(&sc);
         rc = coce_sleeve_rules_from_config(cfg, &sc.rules, err);
         sc.vol_window_days = (double)cfg->options.vol_window_days;
-        sc.min_trade_amount = u == 0 ? 0.1 : 1.0; /* Deribit lots */
-        coce_sleeve_result res;
-        memset(&res, 0, sizeof res);
-        res.step_pnl_usd = calloc(n > 0 ? n : 1, sizeof *res.step_pnl_usd);
-        if (rc == COCE_OK && res.step_pnl_usd == NULL)
-            rc = coce_err_set(err, COCE_ENOMEM, "sleeve: out of memory");
+        sc.min_trade_amount = k == 0 ? 0.1 : 1.0;
+        coce_sleeve_result br;
+        memset(&br, 0, sizeof br);
         if (rc == COCE_OK)
-            rc = coce_sleeve_run(&sc, t, px, n, equity_usd, &res, err);
-        if (rc == COCE_OK) {
-            /* PnL of the sleeve within each of the spot book's worst days
-             * (the day that ends at the daily close) */
-            for (size_t w = 0; w < n_worst; ++w)
-                for (size_t i = 0; i < n; ++i)
-                    if (t[i] > worst_t[w] - DAY_MS && t[i] <= worst_t[w])
-                        worst_sleeve_usd[w] += res.step_pnl_usd[i];
-            json_t *leg = json_object();
-            json_object_set_new(leg, "underlying", json_string(names[u]));
-            json_object_set_new(leg, "premium_usd", num(res.premium_usd));
-            json_object_set_new(leg, "fees_usd", num(res.fees_usd));
-            json_object_set_new(leg, "proceeds_usd", num(res.proceeds_usd));
-            json_object_set_new(leg, "final_value_usd",
-                                num(res.final_value_usd));
-            json_object_set_new(leg, "pnl_usd", num(res.pnl_usd));
-            json_object_set_new(leg, "pnl_coin", num(res.pnl_coin));
-            json_object_set_new(leg, "budget_usd_per_period",
-                                num(res.budget_usd));
-            json_object_set_new(leg, "max_period_spend_usd",
-                                num(res.max_period_spend_usd));
-            json_object_set_new(leg, "buys", json_integer((json_int_t)res.n_buys));
-            json_object_set_new(leg, "rolls",
-                                json_integer((json_int_t)res.n_rolls));
-            json_object_set_new(leg, "settled_itm",
-                                json_integer((json_int_t)res.n_settled_itm));
-            json_object_set_new(leg, "settled_otm",
-                                json_integer((json_int_t)res.n_settled_otm));
-            json_array_append_new(legs, leg);
-            r->sleeve_premium_usd += res.premium_usd + res.fees_usd;
-            r->sleeve_pnl_usd += res.pnl_usd;
-            r->sleeve_buys += res.n_buys;
-            coce_log(COCE_LOG_INFO, "options", "sleeve",
-                     "{s:s, s:f, s:f, s:I}", "underlying", names[u],
-                     "premium_usd", res.premium_usd, "pnl_usd", res.pnl_usd,
-                     "buys", (json_int_t)res.n_buys);
-        }
-        free(res.step_pnl_usd);
-        free(t);
-        free(px);
+            rc = coce_sleeve_run(&sc, c->sl_t[k], c->sl_px[k], c->sl_n[k],
+                                 equity_usd, &br, err);
+        if (rc == COCE_OK)
+            json_array_append_new(bt_legs, leg_json(s->names[u], &br));
+        coce_log(COCE_LOG_INFO, "options", "sleeve", "{s:s, s:f, s:f, s:I}",
+                 "underlying", s->names[u], "premium_usd", res->premium_usd,
+                 "pnl_usd", res->pnl_usd, "buys", (json_int_t)res->n_buys);
     }
-    double last_btc = bpx[bn - 1];
-    r->sleeve_pnl_base = r->sleeve_pnl_usd / last_btc;
+    r->sleeve_pnl_base = s->pnl_base;
     json_t *worst = json_array();
     for (size_t w = 0; w < n_worst; ++w) {
         json_t *o = json_object();
+        double usd = usd_base ? 1.0 : usd_at(bt, bpx, bn, worst_t[w]);
         json_object_set_new(o, "day_end_ms", json_integer(worst_t[w]));
         json_object_set_new(o, "spot_return", num(worst_r[w]));
-        double btc = usd_at(bt, bpx, bn, worst_t[w]);
-        double sleeve_base = worst_sleeve_usd[w] / btc;
-        json_object_set_new(o, "sleeve_pnl_usd", num(worst_sleeve_usd[w]));
-        json_object_set_new(o, "sleeve_pnl_base", num(sleeve_base));
+        json_object_set_new(o, "sleeve_pnl_usd", num(worst_s[w] * usd));
+        json_object_set_new(o, "sleeve_pnl_base", num(worst_s[w]));
         json_array_append_new(worst, o);
-        r->sleeve_worst_days_base += sleeve_base;
+        r->sleeve_worst_days_base += worst_s[w];
     }
     r->sleeve_worst_days = n_worst;
-    json_object_set_new(j, "equity_usd_for_budget", num(equity_usd));
+    json_object_set_new(j, "source", json_string("in-loop"));
     json_object_set_new(j, "legs", legs);
     json_object_set_new(j, "pnl_usd", num(r->sleeve_pnl_usd));
     json_object_set_new(j, "pnl_base", num(r->sleeve_pnl_base));
     json_object_set_new(j, "premium_and_fees_usd", num(r->sleeve_premium_usd));
+    json_object_set_new(j, "option_intents",
+                        json_integer((json_int_t)s->intents));
+    json_object_set_new(j, "option_fills", json_integer((json_int_t)s->fills));
+    json_object_set_new(j, "opens_skipped_halted",
+                        json_integer((json_int_t)s->skipped_halted));
+    json_object_set_new(j, "opens_cut_guardrails",
+                        json_integer((json_int_t)s->cut_guardrails));
     json_object_set_new(j, "spot_worst_days", worst);
+    json_t *btj = json_object();
+    json_object_set_new(btj, "equity_usd_for_budget", num(equity_usd));
+    json_object_set_new(btj, "legs", bt_legs);
+    json_object_set_new(j, "backtest", btj);
     char *text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
     json_decref(j);
     if (rc == COCE_OK && text == NULL)
         rc = coce_err_set(err, COCE_ENOMEM, "sleeve: out of memory");
     if (rc == COCE_OK) {
+        char path[1200];
         (void)snprintf(path, sizeof path, "%s/sleeve.json", r->report_dir);
         rc = coce_fs_write_atomic(path, text, strlen(text), err);
     }
     free(text);
-    free(bt);
-    free(bpx);
     r->sleeve = rc == COCE_OK;
     return rc;
 }
@@ -1076,7 +1160,7 @@ int coce_sim_run(const coce_sim_args *args, coce_sim_result *r, coce_err *err)
             rc = write_manifest(r->report_dir, args, r, c.paths, c.n_paths,
                                 err);
         if (rc == COCE_OK && args->convex_sleeve)
-            rc = run_sleeve(cfg, b, r, err);
+            rc = run_sleeve(cfg, c.engine, b, &c, r, err);
         if (rc == COCE_OK)
             rc = write_summary(r->report_dir, r, err);
         if (rc == COCE_OK) {

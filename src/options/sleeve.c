@@ -2,12 +2,12 @@
 #include "options/sleeve.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
 #define DAY_MS 86400000.0
 #define YEAR_MS (365.0 * DAY_MS) /* Deribit's year: 365 days (measured) */
-#define SLEEVE_MAX_POS 16
 #define SLEEVE_MAX_STRIKES 400
 
 void coce_sleeve_rules_default(coce_sleeve_rules *r)
@@ -379,14 +379,6 @@ static int model_best(const coce_sleeve_cfg *c, coce_opt_type type, int64_t t,
     return found;
 }
 
-typedef struct sleeve_pos {
-    coce_opt_type type;
-    double strike;
-    int64_t expiry_ms;
-    double amount;
-    int abandoned; /* roll with no bid: held to settlement, not "open" */
-} sleeve_pos;
-
 static int cfg_ok(const coce_sleeve_cfg *c)
 {
     const coce_sleeve_rules *r = &c->rules;
@@ -423,123 +415,110 @@ static double realised_ss(const double *px, size_t first, size_t i)
     return ss;
 }
 
-static double pos_mid(const coce_sleeve_cfg *c, const sleeve_pos *p, int64_t t,
-                      double F, double s_atm)
+double coce_sleeve_mark(const coce_sleeve_cfg *cfg, const coce_sleeve_pos *p,
+                        int64_t t_ms, double F, double sigma_atm)
 {
     model_quote q;
-    model_price(c, p->type, F, p->strike, (double)(p->expiry_ms - t) / YEAR_MS,
-                s_atm, &q);
+    double T = (double)(p->expiry_ms - t_ms) / YEAR_MS;
+    model_price(cfg, p->type, F, p->strike, T > 0.0 ? T : 0.0, sigma_atm, &q);
     return q.mid;
 }
 
-typedef struct sleeve_state {
-    sleeve_pos pos[SLEEVE_MAX_POS];
-    size_t np;
-    double spent_kind[2]; /* USD this period, by coce_opt_type */
-    double period_spend;
-    int64_t period;
-} sleeve_state;
+void coce_sleeve_state_init(coce_sleeve_state *st)
+{
+    memset(st, 0, sizeof *st);
+    st->period = -1;
+    st->last_day = INT64_MIN;
+    st->first_trade_ms = INT64_MIN;
+}
 
-static void settle(coce_sleeve_result *res, sleeve_state *st, int64_t t,
-                   double F)
+static coce_sleeve_event make_event(int64_t t, int what, const coce_sleeve_pos *p)
+{
+    coce_sleeve_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.t_ms = t;
+    ev.what = what;
+    ev.type = p->type;
+    ev.strike = p->strike;
+    ev.expiry_ms = p->expiry_ms;
+    ev.amount = p->amount;
+    return ev;
+}
+
+/* Held options of `work` after the settles and rolls of this step (the
+ * view the buy decision takes). */
+static void step_settle(coce_sleeve_state *work, int64_t t, double F,
+                        coce_sleeve_event *out, size_t *n)
 {
     size_t w = 0;
-    for (size_t k = 0; k < st->np; k++) {
-        sleeve_pos *p = &st->pos[k];
+    for (size_t k = 0; k < work->np; k++) {
+        const coce_sleeve_pos *p = &work->pos[k];
         if (p->expiry_ms > t) {
-            st->pos[w++] = *p;
+            work->pos[w++] = *p;
             continue;
         }
         /* Deribit cash-settles in coin: (S - K)+ / S for a call. */
         double intr = p->type == COCE_OPT_CALL ? F - p->strike : p->strike - F;
-        double pay = intr > 0.0 ? intr / F : 0.0;
-        res->proceeds_coin += p->amount * pay;
-        res->proceeds_usd += p->amount * pay * F;
-        if (pay > 0.0)
-            res->n_settled_itm++;
-        else
-            res->n_settled_otm++;
-        coce_sleeve_event ev = {t,
-                                COCE_SLEEVE_SETTLE,
-                                p->type,
-                                p->strike,
-                                p->expiry_ms,
-                                p->amount,
-                                pay,
-                                0.0,
-                                F,
-                                0.0,
-                                0.0,
-                                0.0,
-                                0.0};
-        add_event(res, &ev);
+        coce_sleeve_event ev = make_event(t, COCE_SLEEVE_SETTLE, p);
+        ev.price_coin = intr > 0.0 ? intr / F : 0.0;
+        ev.spot = F;
+        out[(*n)++] = ev;
     }
-    st->np = w;
+    work->np = w;
 }
 
-static void roll(const coce_sleeve_cfg *c, coce_sleeve_result *res,
-                 sleeve_state *st, int64_t t, double F, double s_atm)
+static void step_roll(const coce_sleeve_cfg *c, coce_sleeve_state *work,
+                      int64_t t, double F, double s_atm,
+                      coce_sleeve_event *out, size_t *n)
 {
     size_t w = 0;
-    for (size_t k = 0; k < st->np; k++) {
-        sleeve_pos *p = &st->pos[k];
+    for (size_t k = 0; k < work->np; k++) {
+        coce_sleeve_pos *p = &work->pos[k];
         if (p->abandoned ||
             !coce_sleeve_must_roll(&c->rules, t, p->expiry_ms)) {
-            st->pos[w++] = *p;
+            work->pos[w++] = *p;
             continue;
         }
         model_quote q;
         double T = (double)(p->expiry_ms - t) / YEAR_MS;
         model_price(c, p->type, F, p->strike, T, s_atm, &q);
-        res->n_rolls++;
-        coce_sleeve_event ev = {t,
-                                COCE_SLEEVE_ROLL,
-                                p->type,
-                                p->strike,
-                                p->expiry_ms,
-                                p->amount,
-                                q.bid,
-                                0.0,
-                                F,
-                                q.sigma,
-                                q.delta,
-                                T * 365.0,
-                                0.0};
+        coce_sleeve_event ev = make_event(t, COCE_SLEEVE_ROLL, p);
+        ev.spot = F;
+        ev.sigma = q.sigma;
+        ev.delta = q.delta;
+        ev.days = T * 365.0;
         if (!(q.bid > 0.0)) {
             /* No bid: nothing to sell; hold to settlement, free the slot. */
             p->abandoned = 1;
-            st->pos[w++] = *p;
-            add_event(res, &ev);
-            continue;
+            work->pos[w++] = *p;
+        } else {
+            /* the whole held amount and never more: long only */
+            ev.price_coin = q.bid;
+            ev.fee_coin = coce_sleeve_fee(q.bid, c->fee_rate, c->fee_cap);
         }
-        double fee = coce_sleeve_fee(q.bid, c->fee_rate, c->fee_cap);
-        /* the whole held amount and never more: long only */
-        res->proceeds_coin += p->amount * q.bid;
-        res->proceeds_usd += p->amount * q.bid * F;
-        res->fees_coin += p->amount * fee;
-        res->fees_usd += p->amount * fee * F;
-        ev.fee_coin = fee;
-        add_event(res, &ev);
+        out[(*n)++] = ev;
     }
-    st->np = w;
+    work->np = w;
 }
 
-static void buy(const coce_sleeve_cfg *c, coce_sleeve_result *res,
-                sleeve_state *st, int64_t t, double F, double s_atm)
+static void step_buy(const coce_sleeve_cfg *c, const coce_sleeve_state *st,
+                     const coce_sleeve_state *work, int64_t t, double F,
+                     double s_atm, coce_sleeve_event *out, size_t *n)
 {
     const coce_sleeve_rules *r = &c->rules;
     int nk = (r->calls != 0) + (r->puts != 0);
+    size_t slots = work->np;
     for (int ty = 0; ty < 2; ty++) {
         coce_opt_type type = (coce_opt_type)ty;
         if ((type == COCE_OPT_CALL && !r->calls) ||
             (type == COCE_OPT_PUT && !r->puts))
             continue;
         int open = 0;
-        for (size_t k = 0; k < st->np; k++)
-            open |= st->pos[k].type == type && !st->pos[k].abandoned;
-        if (open || st->np == SLEEVE_MAX_POS)
+        for (size_t k = 0; k < work->np; k++)
+            open |= work->pos[k].type == type && !work->pos[k].abandoned;
+        if (open || slots >= COCE_SLEEVE_MAX_POS)
             continue;
-        double left = res->budget_usd / nk - st->spent_kind[ty];
+        double left = st->budget_usd / nk - st->spent_kind[ty];
         coce_sleeve_choice ch;
         memset(&ch, 0, sizeof ch);
         if (!(left > 0.0) || !model_best(c, type, t, F, s_atm, &ch))
@@ -550,39 +529,206 @@ static void buy(const coce_sleeve_cfg *c, coce_sleeve_result *res,
                                &amount);
         if (!(amount > 0.0))
             continue;
-        double cost_usd = amount * (ch.ask + fee) * F;
-        st->spent_kind[ty] += cost_usd;
-        st->period_spend += cost_usd;
-        if (st->period_spend > res->max_period_spend_usd)
-            res->max_period_spend_usd = st->period_spend;
-        res->premium_coin += amount * ch.ask;
-        res->premium_usd += amount * ch.ask * F;
-        res->fees_coin += amount * fee;
-        res->fees_usd += amount * fee * F;
+        coce_sleeve_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.t_ms = t;
+        ev.what = COCE_SLEEVE_BUY;
+        ev.type = type;
+        ev.strike = ch.strike;
+        ev.expiry_ms = ch.expiry_ms;
+        ev.amount = amount;
+        ev.price_coin = ch.ask;
+        ev.fee_coin = fee;
+        ev.spot = F;
+        ev.sigma = ch.iv;
+        ev.delta = ch.delta;
+        ev.days = ch.days;
+        ev.budget_left_usd = left - amount * (ch.ask + fee) * F;
+        out[(*n)++] = ev;
+        slots++;
+    }
+}
+
+int coce_sleeve_step(const coce_sleeve_cfg *cfg, coce_sleeve_state *st,
+                     const int64_t *t_ms, const double *px, size_t n,
+                     double equity_usd, coce_sleeve_event *out, size_t cap,
+                     size_t *n_out, coce_err *err)
+{
+    if (!cfg || !st || !t_ms || !px || !n_out || n == 0 || !out)
+        return coce_err_set(err, COCE_EINVAL, "sleeve_step: NULL input");
+    *n_out = 0;
+    if (cap < COCE_SLEEVE_STEP_MAX)
+        return coce_err_set(err, COCE_ERANGE,
+                            "sleeve_step: room for %zu intents, need %d", cap,
+                            COCE_SLEEVE_STEP_MAX);
+    if (!(equity_usd > 0.0) || !isfinite(equity_usd) || !cfg_ok(cfg))
+        return coce_err_set(err, COCE_EINVAL,
+                            "sleeve_step: equity %g not positive or invalid "
+                            "configuration (bands, periods, ticks)",
+                            equity_usd);
+    const size_t i = n - 1;
+    const int64_t t = t_ms[i];
+    const double F = px[i];
+    if (!(F > 0.0) || !isfinite(F))
+        return coce_err_set(err, COCE_EDATA,
+                            "sleeve_step: px[%zu]: not positive (%g)", i, F);
+    coce_sleeve_state work = *st;
+    size_t k = 0;
+    step_settle(&work, t, F, out, &k);
+    st->sigma_atm = 0.0;
+    const int64_t window = (int64_t)llround(cfg->vol_window_days * DAY_MS);
+    if (i > 0 && t - t_ms[0] >= window) {
+        /* first return inside the window: t_ms[first] > t - window */
+        size_t lo = 1, hi = i;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (t_ms[mid] <= t - window)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        const size_t first = lo;
+        double ss = realised_ss(px, first, i);
+        st->sigma_atm =
+            cfg->iv_scale *
+            sqrt(ss / ((double)(t - t_ms[first - 1]) / YEAR_MS));
+        if (st->first_trade_ms == INT64_MIN)
+            st->first_trade_ms = t;
+        int64_t day = t / 86400000;
+        if (day != st->last_day) {
+            st->last_day = day;
+            const double period_ms = cfg->rules.budget_period_days * DAY_MS;
+            int64_t per = (int64_t)floor((double)(t - st->first_trade_ms) /
+                                         period_ms);
+            if (per != st->period) {
+                st->period = per;
+                st->spent_kind[0] = st->spent_kind[1] = 0.0;
+                st->period_spend = 0.0;
+                st->budget_usd = cfg->rules.budget_share * equity_usd;
+            }
+            step_roll(cfg, &work, t, F, st->sigma_atm, out, &k);
+            step_buy(cfg, st, &work, t, F, st->sigma_atm, out, &k);
+        }
+    }
+    *n_out = k;
+    return COCE_OK;
+}
+
+static size_t find_pos(const coce_sleeve_state *st, const coce_sleeve_event *ev)
+{
+    for (size_t k = 0; k < st->np; k++)
+        if (st->pos[k].type == ev->type && st->pos[k].strike == ev->strike &&
+            st->pos[k].expiry_ms == ev->expiry_ms)
+            return k;
+    return SIZE_MAX;
+}
+
+int coce_sleeve_apply(coce_sleeve_state *st, const coce_sleeve_event *ev,
+                      double amount, coce_err *err)
+{
+    if (!st || !ev || !(amount > 0.0) || !isfinite(amount))
+        return coce_err_set(err, COCE_EINVAL,
+                            "sleeve_apply: NULL or amount %g not positive",
+                            amount);
+    if (ev->what == COCE_SLEEVE_BUY) {
+        if (st->np >= COCE_SLEEVE_MAX_POS)
+            return coce_err_set(err, COCE_ERANGE,
+                                "sleeve_apply: all %d option slots taken",
+                                COCE_SLEEVE_MAX_POS);
+        coce_sleeve_pos *p = &st->pos[st->np++];
+        p->type = ev->type;
+        p->strike = ev->strike;
+        p->expiry_ms = ev->expiry_ms;
+        p->amount = amount;
+        p->abandoned = 0;
+        double cost = amount * (ev->price_coin + ev->fee_coin) * ev->spot;
+        st->spent_kind[ev->type == COCE_OPT_PUT] += cost;
+        st->period_spend += cost;
+        if (st->period_spend > st->max_period_spend_usd)
+            st->max_period_spend_usd = st->period_spend;
+        return COCE_OK;
+    }
+    size_t k = find_pos(st, ev);
+    if (k == SIZE_MAX)
+        return coce_err_set(err, COCE_ENOTFOUND,
+                            "sleeve_apply: %s %g expiring %lld is not held",
+                            ev->type == COCE_OPT_CALL ? "call" : "put",
+                            ev->strike, (long long)ev->expiry_ms);
+    coce_sleeve_pos *p = &st->pos[k];
+    if (ev->what == COCE_SLEEVE_ROLL && !(ev->price_coin > 0.0)) {
+        p->abandoned = 1;
+        return COCE_OK;
+    }
+    int rc = coce_sleeve_check_sell(p->amount, amount, err);
+    if (rc != COCE_OK)
+        return rc;
+    p->amount -= amount;
+    if (ev->what == COCE_SLEEVE_SETTLE ||
+        p->amount <= ev->amount * 1e-9) {
+        st->pos[k] = st->pos[st->np - 1];
+        st->np--;
+    }
+    return COCE_OK;
+}
+
+void coce_sleeve_account(coce_sleeve_result *res, const coce_sleeve_event *ev,
+                         double amount)
+{
+    const double F = ev->spot;
+    if (ev->what == COCE_SLEEVE_BUY) {
+        res->premium_coin += amount * ev->price_coin;
+        res->premium_usd += amount * ev->price_coin * F;
+        res->fees_coin += amount * ev->fee_coin;
+        res->fees_usd += amount * ev->fee_coin * F;
         res->n_buys++;
         if (res->min_held == 0.0 || amount < res->min_held)
             res->min_held = amount;
-        sleeve_pos *p = &st->pos[st->np++];
-        p->type = type;
-        p->strike = ch.strike;
-        p->expiry_ms = ch.expiry_ms;
-        p->amount = amount;
-        p->abandoned = 0;
-        coce_sleeve_event ev = {t,
-                                COCE_SLEEVE_BUY,
-                                type,
-                                ch.strike,
-                                ch.expiry_ms,
-                                amount,
-                                ch.ask,
-                                fee,
-                                F,
-                                ch.iv,
-                                ch.delta,
-                                ch.days,
-                                res->budget_usd / nk - st->spent_kind[ty]};
-        add_event(res, &ev);
+    } else if (ev->what == COCE_SLEEVE_ROLL) {
+        res->n_rolls++;
+        res->proceeds_coin += amount * ev->price_coin;
+        res->proceeds_usd += amount * ev->price_coin * F;
+        res->fees_coin += amount * ev->fee_coin;
+        res->fees_usd += amount * ev->fee_coin * F;
+    } else {
+        res->proceeds_coin += amount * ev->price_coin;
+        res->proceeds_usd += amount * ev->price_coin * F;
+        if (ev->price_coin > 0.0)
+            res->n_settled_itm++;
+        else
+            res->n_settled_otm++;
     }
+}
+
+int coce_sleeve_option_name(const char *underlying, coce_opt_type type,
+                            double strike, int64_t expiry_ms, char *out,
+                            size_t cap)
+{
+    static const char *const mon[12] = {"JAN", "FEB", "MAR", "APR",
+                                        "MAY", "JUN", "JUL", "AUG",
+                                        "SEP", "OCT", "NOV", "DEC"};
+    if (!underlying || !out || !(strike > 0.0) || !isfinite(strike) ||
+        expiry_ms < 0)
+        return COCE_EINVAL;
+    /* civil date from days since 1970-01-01 (Hinnant, "chrono-Compatible
+     * Low-Level Date Algorithms", days_from_civil inverse) */
+    int64_t z = expiry_ms / 86400000 + 719468;
+    int64_t era = z / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t d = doy - (153 * mp + 2) / 5 + 1;
+    int64_t m = mp < 10 ? mp + 3 : mp - 9;
+    int64_t y = yoe + era * 400 + (m <= 2);
+    char ks[32];
+    (void)snprintf(ks, sizeof ks, "%.10g", strike);
+    for (char *c = ks; *c; c++)
+        if (*c == '.')
+            *c = 'd';
+    int w = snprintf(out, cap, "%s-%d%s%02d-%s-%c", underlying, (int)d,
+                     mon[m - 1], (int)(y % 100), ks,
+                     type == COCE_OPT_CALL ? 'C' : 'P');
+    return w < 0 || (size_t)w >= cap ? COCE_ERANGE : COCE_OK;
 }
 
 int coce_sleeve_run(const coce_sleeve_cfg *cfg, const int64_t *t_ms,
@@ -618,58 +764,38 @@ int coce_sleeve_run(const coce_sleeve_cfg *cfg, const int64_t *t_ms,
     res->first_trade = n;
     res->budget_usd = cfg->rules.budget_share * equity_usd;
 
-    sleeve_state st;
-    memset(&st, 0, sizeof st);
-    st.period = -1;
-    const int64_t window = (int64_t)llround(cfg->vol_window_days * DAY_MS);
-    const double period_ms = cfg->rules.budget_period_days * DAY_MS;
-    size_t first = 1; /* first return in the window */
-    int64_t last_day = INT64_MIN;
+    coce_sleeve_state st;
+    coce_sleeve_state_init(&st);
+    coce_sleeve_event out[COCE_SLEEVE_STEP_MAX];
     double prev_total = 0.0;
     double value_coin = 0.0;
-    double ss = 0.0; /* squared log returns in the window */
     for (size_t i = 0; i < n; i++) {
-        const int64_t t = t_ms[i];
+        size_t k = 0;
+        int rc = coce_sleeve_step(cfg, &st, t_ms, px, i + 1, equity_usd, out,
+                                  COCE_SLEEVE_STEP_MAX, &k, err);
+        if (rc != COCE_OK)
+            return rc;
+        if (res->first_trade == n && st.first_trade_ms == t_ms[i])
+            res->first_trade = i;
+        for (size_t e = 0; e < k; e++) {
+            /* the back-test fills every intent in full at its price */
+            rc = coce_sleeve_apply(&st, &out[e], out[e].amount, err);
+            if (rc != COCE_OK)
+                return rc;
+            coce_sleeve_account(res, &out[e], out[e].amount);
+            if (out[e].what == COCE_SLEEVE_BUY)
+                out[e].budget_left_usd =
+                    st.budget_usd / ((cfg->rules.calls != 0) +
+                                     (cfg->rules.puts != 0)) -
+                    st.spent_kind[out[e].type == COCE_OPT_PUT];
+            add_event(res, &out[e]);
+        }
         const double F = px[i];
-        settle(res, &st, t, F);
-        double s_atm = 0.0;
-        if (i > 0) {
-            double lr = log(F / px[i - 1]);
-            ss += lr * lr;
-        }
-        if (i > 0 && t - t_ms[0] >= window) {
-            while (first < i && t_ms[first] <= t - window) {
-                double lr = log(px[first] / px[first - 1]);
-                ss -= lr * lr;
-                first++;
-            }
-            int64_t day = t / 86400000;
-            int decide = day != last_day;
-            if (decide) /* exact sum once a day: no drift from +/- updates */
-                ss = realised_ss(px, first, i);
-            if (ss < 0.0)
-                ss = 0.0;
-            s_atm = cfg->iv_scale *
-                    sqrt(ss / ((double)(t - t_ms[first - 1]) / YEAR_MS));
-            if (res->first_trade == n)
-                res->first_trade = i;
-            if (decide) {
-                last_day = day;
-                int64_t per = (int64_t)floor(
-                    (double)(t - t_ms[res->first_trade]) / period_ms);
-                if (per != st.period) {
-                    st.period = per;
-                    st.spent_kind[0] = st.spent_kind[1] = 0.0;
-                    st.period_spend = 0.0;
-                }
-                roll(cfg, res, &st, t, F, s_atm);
-                buy(cfg, res, &st, t, F, s_atm);
-            }
-        }
         value_coin = 0.0;
-        for (size_t k = 0; k < st.np; k++)
-            value_coin +=
-                st.pos[k].amount * pos_mid(cfg, &st.pos[k], t, F, s_atm);
+        for (size_t q = 0; q < st.np; q++)
+            value_coin += st.pos[q].amount *
+                          coce_sleeve_mark(cfg, &st.pos[q], t_ms[i], F,
+                                           st.sigma_atm);
         double value_usd = value_coin * F;
         double total =
             res->proceeds_usd - res->premium_usd - res->fees_usd + value_usd;
@@ -680,6 +806,7 @@ int coce_sleeve_run(const coce_sleeve_cfg *cfg, const int64_t *t_ms,
         prev_total = total;
     }
     res->n_open = st.np;
+    res->max_period_spend_usd = st.max_period_spend_usd;
     res->final_value_coin = value_coin;
     res->final_value_usd = value_coin * px[n - 1];
     res->pnl_coin = res->proceeds_coin + res->final_value_coin -

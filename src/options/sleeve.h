@@ -189,6 +189,96 @@ typedef struct coce_sleeve_result {
     double min_held; /* smallest amount ever held (> 0; 0 if none) */
 } coce_sleeve_result;
 
+/* ---- the streaming step (shared by the back-test and the engine) ---- */
+
+#define COCE_SLEEVE_MAX_POS 16
+/* Most events one step can return: a settle and a roll per position and a
+ * buy per kind. */
+#define COCE_SLEEVE_STEP_MAX (2 * COCE_SLEEVE_MAX_POS + 2)
+
+/* One held option (long only: amount > 0). */
+typedef struct coce_sleeve_pos {
+    coce_opt_type type;
+    double strike;
+    int64_t expiry_ms;
+    double amount;
+    int abandoned; /* roll found no bid: held to settlement, slot free */
+} coce_sleeve_pos;
+
+/* What the sleeve holds and how much of the period budget it used. The
+ * step advances the clock fields; positions and spending change only
+ * through coce_sleeve_apply (what was actually filled). */
+typedef struct coce_sleeve_state {
+    coce_sleeve_pos pos[COCE_SLEEVE_MAX_POS];
+    size_t np;
+    double spent_kind[2]; /* USD this period, by coce_opt_type */
+    double period_spend;  /* USD this period, both kinds */
+    double max_period_spend_usd;
+    double budget_usd;      /* of the current period */
+    int64_t period;         /* index of the current period, -1 before */
+    int64_t last_day;       /* UTC day of the last decision */
+    int64_t first_trade_ms; /* first sample with a full vol window */
+    double sigma_atm;       /* ATM vol at the last step (0 before) */
+} coce_sleeve_state;
+
+/* An empty state (no positions, no period yet). */
+void coce_sleeve_state_init(coce_sleeve_state *st);
+
+/* One step at sample n-1 of an underlying USD series t_ms[0..n), px[0..n)
+ * (the history up to now, never later samples: the step cannot look
+ * ahead). Writes the order intents of this sample to out[0..*n_out), in
+ * the order they must be executed:
+ *   COCE_SLEEVE_SETTLE for each held option with expiry <= now (payoff in
+ *     coin per contract: (S - K)+ / S for a call);
+ *   at the first sample of a UTC day once a full vol window exists (the
+ *   daily decision): COCE_SLEEVE_ROLL for each held option with days to
+ *     expiry <= roll_days at the model bid (price_coin 0: no bid, the
+ *     option is kept to settlement and its slot freed), then
+ *   COCE_SLEEVE_BUY for each wanted kind with no open option, as if the
+ *     settles and rolls before it were filled, sized within what is left of
+ *     its half (or whole, for one kind) of the period budget at the model
+ *     ask plus Deribit's fee (coce_sleeve_size).
+ * A BUY is the only opening intent and every sell closes a held long: the
+ * step never returns a short. The period budget is budget_share *
+ * equity_usd, taken at the first decision of each period (a constant
+ * equity_usd gives the back-test's fixed budget). st->sigma_atm receives
+ * the model ATM vol at this sample for marking (coce_sleeve_mark).
+ * The caller guarantees t_ms increasing and px > 0 over the history
+ * (coce_sleeve_run checks it); the step checks sample n-1 only.
+ * Errors: COCE_EINVAL (NULL, n == 0, equity <= 0, bad cfg), COCE_EDATA
+ * (px[n-1] not positive), COCE_ERANGE (cap < COCE_SLEEVE_STEP_MAX). */
+int coce_sleeve_step(const coce_sleeve_cfg *cfg, coce_sleeve_state *st,
+                     const int64_t *t_ms, const double *px, size_t n,
+                     double equity_usd, coce_sleeve_event *out, size_t cap,
+                     size_t *n_out, coce_err *err);
+
+/* Applies `amount` contracts (0 < amount <= ev->amount) of an executed
+ * intent to the state: a BUY opens a position and spends amount * (price +
+ * fee) * spot of the period budget; a ROLL sells that much of the held
+ * option (price_coin 0: marks it abandoned instead); a SETTLE removes it.
+ * COCE_ENOTFOUND when the option is not held, COCE_ERANGE for a sell of
+ * more than held (coce_sleeve_check_sell: never short) or a buy with every
+ * slot taken, COCE_EINVAL for a bad amount. */
+int coce_sleeve_apply(coce_sleeve_state *st, const coce_sleeve_event *ev,
+                      double amount, coce_err *err);
+
+/* Adds an executed intent (amount contracts) to the result's totals:
+ * premium, fees, proceeds (coin and USD at the event's spot), counts. */
+void coce_sleeve_account(coce_sleeve_result *res, const coce_sleeve_event *ev,
+                         double amount);
+
+/* Model mid (coin per contract) of a held option at time t with spot F and
+ * ATM vol sigma_atm (intrinsic value at or after expiry). */
+double coce_sleeve_mark(const coce_sleeve_cfg *cfg, const coce_sleeve_pos *p,
+                        int64_t t_ms, double F, double sigma_atm);
+
+/* Deribit's instrument name, "BTC-24SEP21-40000-C" ('d' for a decimal
+ * point in the strike: "ETH-24SEP21-137d5-P"). COCE_ERANGE when it does not
+ * fit in cap, COCE_EINVAL for a bad strike or expiry. */
+int coce_sleeve_option_name(const char *underlying, coce_opt_type type,
+                            double strike, int64_t expiry_ms, char *out,
+                            size_t cap);
+
 /* Runs the sleeve over an underlying series (t_ms strictly increasing,
  * px > 0; hourly or daily), with a fixed equity (USD) setting the budget:
  * budget_usd = budget_share * equity_usd per budget period, counted from
@@ -200,6 +290,9 @@ typedef struct coce_sleeve_result {
  * marked to the model mid at every sample; step_pnl_usd[] sums to pnl_usd.
  * USD accounting converts each coin flow at its own spot (coin premium
  * bought and proceeds sold immediately); coin accounting sums coin flows.
+ * It is a loop over coce_sleeve_step (every intent filled in full at its
+ * price, coce_sleeve_apply, coce_sleeve_account), the same step the engine
+ * calls in its loop, so the two cannot disagree.
  * Errors: COCE_EINVAL (NULL, n < 2, equity <= 0, bad cfg), COCE_EDATA
  * ("px[i]: not positive"), COCE_EORDER ("t[i] <= t[i-1]"). */
 int coce_sleeve_run(const coce_sleeve_cfg *cfg, const int64_t *t_ms,

@@ -229,3 +229,22 @@ int coce_guard_apply_entry(const coce_guard_entry_input *in,
         out->binding_rule = names[best];
     return COCE_OK;
 }
+
+int coce_guard_var_premium_scale(double var_spot, double premium_at_risk,
+                                 double floor_loss, double *var_total,
+                                 double *scale)
+{
+    if (scale == NULL || isnan(var_spot) || !isfinite(premium_at_risk) ||
+        premium_at_risk < 0.0 || !isfinite(floor_loss) || floor_loss < 0.0)
+        return COCE_EINVAL;
+    if (var_total != NULL)
+        *var_total = var_spot + premium_at_risk;
+    double room = floor_loss - premium_at_risk;
+    if (!(room > 0.0))
+        *scale = 0.0;
+    else if (var_spot <= room)
+        *scale = 1.0;
+    else
+        *scale = room / var_spot; /* var_spot = +inf -> 0 */
+    return COCE_OK;
+}

@@ -67,6 +67,30 @@ int coce_guard_var(const double *returns, size_t n, size_t k,
  * Returns COCE_EINVAL on NaN or floor_loss < 0 or non-finite floor_loss. */
 int coce_guard_var_scale(double var, double floor_loss, double *scale);
 
+/* ---- Long-option premium against the VaR floor ------------------------
+ * A long option can lose at most what it is worth now: its premium at risk
+ * is its current mark value (the premium paid, marked). With P >= 0 the sum
+ * of the long options' marks, the book's loss on any day is at most the
+ * spot book's loss plus P, so
+ *     VaR_total <= VaR_spot + P          (var_total = var_spot + P)
+ * (the options' loss is bounded by P whatever the quantile: Jorion, "Value
+ * at Risk", 3rd ed., sec. 10.2, VaR of a position with bounded loss; the
+ * bound is the comonotone worst case of all options expiring worthless on
+ * the spot book's VaR day). The spot book keeps floor_loss - P of the
+ * floor: by the homogeneity of historical VaR (coce_guard_var) scaling the
+ * spot exposure by s gives s * var_spot, so
+ *     P >= floor_loss                 -> scale = 0 (premium uses the budget)
+ *     var_spot + P <= floor_loss      -> scale = 1
+ *     else                            -> scale = (floor_loss - P) / var_spot
+ * (var_spot <= 0 with P < floor_loss: scale 1). The same formula sizes a
+ * new option against the floor with var_spot = its cost (a new long
+ * option's premium at risk).
+ * var_total may be NULL. Returns COCE_EINVAL on NaN, P < 0, non-finite P
+ * or floor_loss, or floor_loss < 0. */
+int coce_guard_var_premium_scale(double var_spot, double premium_at_risk,
+                                 double floor_loss, double *var_total,
+                                 double *scale);
+
 /* ---- Correlation-spike sentinel ---------------------------------------
  * Average pairwise Pearson correlation of the k held assets over the last
  * short_window rows of `returns` (n x k, row-major) and over the last

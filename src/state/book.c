@@ -180,7 +180,9 @@ int coce_book_check_fill(const coce_book *b, const coce_fill *f,
     if (!isfinite(f->qty) || f->qty <= 0)
         return coce_err_set(err, COCE_EINVAL, "book: fill '%s': qty %g", cid,
                             f->qty);
-    if (!isfinite(f->price) || f->price <= 0)
+    /* a sell may be at 0: an option expiring worthless settles at 0 */
+    if (!isfinite(f->price) || f->price < 0 ||
+        (f->price == 0 && f->side == COCE_SIDE_BUY))
         return coce_err_set(err, COCE_EINVAL, "book: fill '%s': price %g", cid,
                             f->price);
     if (!isfinite(f->fee))
@@ -352,6 +354,18 @@ int coce_book_mark(coce_book *b, const double *prices, size_t n_prices,
         coce_position *p = &b->positions[i];
         if (prices[p->asset] > p->high_price)
             p->high_price = prices[p->asset];
+    }
+    return COCE_OK;
+}
+
+int coce_book_mark_one(coce_book *b, coce_asset_id asset, double price)
+{
+    if (b == NULL || !isfinite(price) || price <= 0)
+        return COCE_EINVAL;
+    for (size_t i = 0; i < b->n_positions; ++i) {
+        coce_position *p = &b->positions[i];
+        if (p->asset == asset && price > p->high_price)
+            p->high_price = price;
     }
     return COCE_OK;
 }

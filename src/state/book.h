@@ -149,7 +149,8 @@ const char *coce_book_symbol(const coce_book *b, coce_asset_id asset);
 int coce_book_asset_by_symbol(const coce_book *b, const char *symbol,
                               coce_asset_id *out);
 
-/* Applies one (partial) fill. `symbol` registers the asset's symbol; it may
+/* Applies one (partial) fill (price > 0; a sell may be at 0: an option
+ * expiring worthless). `symbol` registers the asset's symbol; it may
  * be NULL when the asset is already known. A sell of more than the position
  * (beyond COCE_BOOK_QTY_RTOL) is COCE_EINVAL: spot, no shorts. When the
  * fill's client_id names an open order, its filled quantity grows; the order
@@ -176,6 +177,10 @@ int coce_book_equity(const coce_book *b, const double *prices, size_t n_prices,
  * trailing stops). Same price rules as coce_book_equity. */
 int coce_book_mark(coce_book *b, const double *prices, size_t n_prices,
                    coce_err *err);
+/* Raises the high_price of the position in `asset` (if any) to price
+ * (finite, > 0, else COCE_EINVAL); other positions are untouched (a book
+ * holding instruments without a spot price, e.g. options). */
+int coce_book_mark_one(coce_book *b, coce_asset_id asset, double price);
 /* Appends (time, equity) to the history (time non-decreasing, else
  * COCE_EORDER) and raises peak_equity. */
 int coce_book_record_equity(coce_book *b, int64_t time_ms, double equity,

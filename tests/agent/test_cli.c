@@ -44,6 +44,9 @@ static void test_help_version_usage(void **state)
     assert_int_equal(RUN("--bogus"), 2);
     assert_int_equal(RUN("--mode", "sim", "extra"), 2);
     assert_int_equal(RUN("--sleeve", "concave"), 2);
+    /* the sleeve needs replayed BTC/ETH series: no live feed or venue */
+    assert_int_equal(RUN("--mode", "live", "--sleeve", "convex"), 2);
+    assert_int_equal(RUN("--mode", "paper", "--sleeve", "convex"), 2);
     assert_int_equal(RUN("synth", "--help"), 0);
     assert_int_equal(RUN("synth"), 2);
     assert_int_equal(RUN("synth", "--assets", "x", "--out", tmp), 2);
