@@ -80,30 +80,57 @@ static const word_val boosters[] = {
 
 /* The two-word keys of BOOSTER_DICT: a single token never equals them, they
  * act only through the n-gram step of _special_idioms_check. */
+/* Words that the rules compare tokens with. Each gets a small id stored in
+ * its hash-table entry, so a rule compares two integers per token instead
+ * of strings (the word ids are set once per token, at look-up). */
+enum {
+    W_NONE,
+    W_NO, W_OR, W_NOR, W_SO, W_THIS, W_NEVER, W_WITHOUT, W_DOUBT, W_LEAST,
+    W_AT, W_VERY, W_BUT, W_KIND, W_OF, W_SORT, W_JUST, W_ENOUGH, W_THE,
+    W_SHIT, W_BOMB, W_BAD, W_ASS, W_BUS, W_STOP, W_YEAH, W_RIGHT, W_KISS,
+    W_DEATH, W_TO, W_DIE, W_FOR, W_BEATING, W_HEART, W_BROKEN,
+    W_COUNT
+};
+
+static const char *const wid_names[W_COUNT] = {
+    "",     "no",    "or",      "nor",   "so",      "this",  "never",
+    "without", "doubt", "least", "at",  "very",    "but",   "kind",
+    "of",   "sort",  "just",    "enough", "the",    "shit",  "bomb",
+    "bad",  "ass",   "bus",     "stop",  "yeah",    "right", "kiss",
+    "death", "to",   "die",     "for",   "beating", "heart", "broken",
+};
+
+/* A phrase as one integer: word ids in bits 0-7, 8-15, 16-23 and the
+ * length in bits 24-31, so a sequence is matched by one comparison. */
+#define PHRASE2(a, b) ((uint32_t)(a) | (uint32_t)(b) << 8 | 2u << 24)
+#define PHRASE3(a, b, c)                                                   \
+    ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | 3u << 24)
+
 typedef struct phrase {
-    const char *w[3];
-    size_t n;
+    uint32_t key;
     double v;
 } phrase;
 
+/* The two-word keys of BOOSTER_DICT: a single token never equals them, they
+ * act only through the n-gram step of _special_idioms_check. */
 static const phrase booster_bigrams[] = {
-    {{"just", "enough", NULL}, 2, B_DECR},
-    {{"kind", "of", NULL}, 2, B_DECR},
-    {{"sort", "of", NULL}, 2, B_DECR},
+    {PHRASE2(W_JUST, W_ENOUGH), B_DECR},
+    {PHRASE2(W_KIND, W_OF), B_DECR},
+    {PHRASE2(W_SORT, W_OF), B_DECR},
 };
 
 /* SPECIAL_CASES without "badass": a one-word key can never equal the
  * two- or three-word sequences the reference looks up (dead entry). */
 static const phrase special_cases[] = {
-    {{"the", "shit", NULL}, 2, 3.0},
-    {{"the", "bomb", NULL}, 2, 3.0},
-    {{"bad", "ass", NULL}, 2, 1.5},
-    {{"bus", "stop", NULL}, 2, 0.0},
-    {{"yeah", "right", NULL}, 2, -2.0},
-    {{"kiss", "of", "death"}, 3, -1.5},
-    {{"to", "die", "for"}, 3, 3.0},
-    {{"beating", "heart", NULL}, 2, 3.1},
-    {{"broken", "heart", NULL}, 2, -2.9},
+    {PHRASE2(W_THE, W_SHIT), 3.0},
+    {PHRASE2(W_THE, W_BOMB), 3.0},
+    {PHRASE2(W_BAD, W_ASS), 1.5},
+    {PHRASE2(W_BUS, W_STOP), 0.0},
+    {PHRASE2(W_YEAH, W_RIGHT), -2.0},
+    {PHRASE3(W_KISS, W_OF, W_DEATH), -1.5},
+    {PHRASE3(W_TO, W_DIE, W_FOR), 3.0},
+    {PHRASE2(W_BEATING, W_HEART), 3.1},
+    {PHRASE2(W_BROKEN, W_HEART), -2.9},
 };
 
 static const char *const negate_words[] = {
@@ -121,20 +148,34 @@ static const char *const negate_words[] = {
 
 /* ---- the handle ------------------------------------------------------ */
 
-enum { F_LEX = 1, F_BOOST = 2, F_NEG = 4 };
+/* Entry flags; a token carries its entry's flags plus F_NT and F_UPPER.
+ * F_IDIOM marks words of SPECIAL_CASES and the booster bigrams, so that
+ * _special_idioms_check can skip a window without any of them. */
+enum {
+    F_LEX = 1,
+    F_BOOST = 2,
+    F_NEG = 4,
+    F_IDIOM = 8,
+    F_NT = 16,   /* token contains "n't" */
+    F_UPPER = 32 /* str.isupper() of the token */
+};
 
+/* A word of the lexicon, BOOSTER_DICT, NEGATE or the rule words. The
+ * first 16 bytes of the key are kept inline (zero padded), so a key of at
+ * most 16 bytes (all but 25 of VADER's 7 500) compares in two words; the
+ * whole key is in the arena. */
 typedef struct entry {
-    size_t off, len; /* key in the arena */
-    uint64_t hash;
+    uint64_t q[2];
     double lex, boost;
-    unsigned flags; /* 0 = empty slot */
+    size_t off, len;
+    uint16_t wid;
+    uint16_t flags;
 } entry;
 
 typedef struct emoji {
     uint32_t cp;
     size_t seq; /* file order: the last definition wins, as in a dict */
     size_t off, len;
-    unsigned bangs, qmarks; /* '!' and '?' in the description */
     int pad;                /* add-on emoji: kept as a token of its own */
 } emoji;
 
@@ -144,12 +185,9 @@ typedef struct arena {
 } arena;
 
 typedef struct tok {
-    size_t off, len;   /* token (after _strip_punc_if_word) in ws->text */
-    size_t loff, llen; /* its lower-case form in ws->lower */
     double lex, boost;
-    unsigned flags;
-    int upper; /* str.isupper() */
-    int nt;    /* contains "n't" */
+    uint16_t wid;
+    uint16_t flags;
 } tok;
 
 struct coce_sentiment_ws {
@@ -160,15 +198,37 @@ struct coce_sentiment_ws {
     size_t tok_cap;
 };
 
+/* Byte classes (bcls): ASCII bytes are classified by table, only bytes
+ * >= 0x80 are decoded as UTF-8. */
+enum {
+    B_SPACE = 1,   /* Python whitespace */
+    B_PUNCT = 2,   /* string.punctuation */
+    B_UPPER = 4,   /* A-Z */
+    B_LOWER = 8,   /* a-z */
+    B_HIGH = 16,   /* >= 0x80 */
+    B_EMO = 32,    /* an ASCII code point of the emoji lexicon */
+    B_BANG = 64,   /* '!' */
+    B_QM = 128,    /* '?' */
+    B_APOS = 256,  /* '\'' (for "n't") */
+    B_MARK = 512   /* maybe one of the three above (ascii_run) */
+};
+
 struct coce_sentiment {
     arena keys;
-    entry *tab;
-    size_t tab_cap, tab_n, lex_n;
+    entry *ents;    /* dense, in insertion order */
+    size_t ents_n, ents_cap;
+    uint64_t *slot; /* open addressing: hash tag << 32 | (entry index + 1) */
+    size_t slot_cap, lex_n;
     emoji *emo;
     size_t emo_n;
     arena desc;
     int16_t ascii_emo[128]; /* index into emo for ASCII code points, or -1 */
-    coce_sentiment_ws *ws;  /* the handle's own scratch (mutable cache) */
+    uint32_t bcls[256]; /* class bits; bits 24..31: the lower-case byte */
+    int ascii_emo_any; /* some ASCII code point is an emoji key */
+    /* two-word phrases by word ids: 1 + index into special_cases ([0])
+     * or booster_bigrams ([1]), 0 for none */
+    unsigned char pair[2][W_COUNT][W_COUNT];
+    coce_sentiment_ws *ws; /* the handle's own scratch (mutable cache) */
 };
 
 /* ---- UTF-8 and Python's character classes ---------------------------- */
@@ -359,14 +419,35 @@ static int case_of(uint32_t c, uint32_t lower[2], size_t *nlower)
 
 /* ---- hash table of words --------------------------------------------- */
 
-static uint64_t fnv1a(const char *s, size_t n)
+/* Word-at-a-time hash of a key whose first 16 bytes are k[0..2) (zero
+ * padded) and whose whole text is w[0..n) (read only beyond 16 bytes): one
+ * multiply per 8 bytes, then a xor-shift-multiply finaliser in the manner
+ * of MurmurHash3's fmix64 (Appleby), so that both the low bits (slot) and
+ * the high bits (tag) depend on every byte. Load and look-up compute it on
+ * the same machine, so byte order does not matter. */
+static inline uint64_t key_hash(const uint64_t k[2], const char *w,
+                                size_t n)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; ++i) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
+    const uint64_t m = 0x9E3779B97F4A7C15ULL;
+    uint64_t h = (k[0] * m) ^ (k[1] * 0xC2B2AE3D27D4EB4FULL) ^ (uint64_t)n;
+    for (size_t i = 16; i < n; i += 8) {
+        uint64_t c = 0;
+        memcpy(&c, w + i, n - i < 8 ? n - i : 8);
+        h = ((h ^ (h >> 29)) * m) ^ c;
     }
+    h ^= h >> 32;
+    h *= 0xD6E8FEB86659FD93ULL;
+    h ^= h >> 32;
     return h;
+}
+
+/* The first 16 bytes of w[0..n), zero padded. */
+static void key_head(const char *w, size_t n, uint64_t k[2])
+{
+    k[0] = 0;
+    k[1] = 0;
+    if (n)
+        memcpy(k, w, n < 16 ? n : 16);
 }
 
 static int arena_put(arena *a, const char *s, size_t n, size_t *off)
@@ -389,38 +470,100 @@ static int arena_put(arena *a, const char *s, size_t n, size_t *off)
     return COCE_OK;
 }
 
-static const entry *tab_find(const coce_sentiment *s, const char *w, size_t n,
-                             uint64_t h)
+#define TAG_MASK 0xFFFFFFFF00000000ULL
+
+/* The entry of key w[0..n) (head k, hash h), or the sentinel ents[0] (all
+ * zero, never equal to a key) when absent. Written to branch little: at a
+ * load factor of at most 1/4 nearly every look-up, hit or miss, ends at
+ * its first slot, and an empty slot reads the sentinel. */
+static inline const entry *tab_find(const coce_sentiment *s, const char *w,
+                                    size_t n, const uint64_t k[2], uint64_t h)
 {
-    size_t mask = s->tab_cap - 1;
+    size_t mask = s->slot_cap - 1;
+    uint64_t tag = h & TAG_MASK;
     for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-        const entry *e = &s->tab[i];
-        if (!e->flags)
-            return NULL;
-        if (e->hash == h && e->len == n && memcmp(s->keys.p + e->off, w, n) == 0)
-            return e;
+        uint64_t v = s->slot[i];
+        const entry *e = &s->ents[v & 0xFFFFFFFFu];
+        int hit = ((v & TAG_MASK) == tag) & (e->len == n) &
+                  (e->q[0] == k[0]) & (e->q[1] == k[1]);
+        int done = hit | (int)(v == 0);
+        if (!done)
+            continue; /* another key in this slot: rare */
+        if ((int)(n > 16) & hit)
+            hit = memcmp(s->keys.p + e->off + 16, w + 16, n - 16) == 0;
+        if (hit | (int)(v == 0))
+            return hit ? e : s->ents;
     }
 }
 
-static int tab_grow(coce_sentiment *s)
+/* Slots for a load factor of at most 1/4 (linear probing: Knuth, TAOCP
+ * vol. 3, section 6.4); the first call also makes the sentinel entry. */
+static int slots_grow(coce_sentiment *s)
 {
-    size_t cap = s->tab_cap ? s->tab_cap * 2 : 1024;
-    entry *t = calloc(cap, sizeof *t);
+    if (!s->ents) {
+        s->ents = calloc(1024, sizeof *s->ents);
+        if (!s->ents)
+            return COCE_ENOMEM;
+        s->ents_cap = 1024;
+        s->ents[0].len = SIZE_MAX;
+    }
+    size_t cap = s->slot_cap ? s->slot_cap * 2 : 4096;
+    uint64_t *t = calloc(cap, sizeof *t);
     if (!t)
         return COCE_ENOMEM;
-    for (size_t i = 0; i < s->tab_cap; ++i) {
-        const entry *e = &s->tab[i];
-        if (!e->flags)
+    for (size_t i = 0; i < s->slot_cap; ++i) {
+        uint64_t v = s->slot[i];
+        if (!v)
             continue;
-        size_t j = (size_t)e->hash & (cap - 1);
-        while (t[j].flags)
+        const entry *e = &s->ents[v & 0xFFFFFFFFu];
+        uint64_t h = key_hash(e->q, s->keys.p + e->off, e->len);
+        size_t j = (size_t)h & (cap - 1);
+        while (t[j])
             j = (j + 1) & (cap - 1);
-        t[j] = *e;
+        t[j] = v;
     }
-    free(s->tab);
-    s->tab = t;
-    s->tab_cap = cap;
+    free(s->slot);
+    s->slot = t;
+    s->slot_cap = cap;
     return COCE_OK;
+}
+
+/* The entry of word w, inserted (all zero) if absent; NULL without
+ * memory. Entries are numbered from 1 (0 is the sentinel). */
+static entry *tab_get(coce_sentiment *s, const char *w, size_t n)
+{
+    if ((s->ents_n + 1) * 4 > s->slot_cap && slots_grow(s))
+        return NULL;
+    uint64_t k[2];
+    key_head(w, n, k);
+    uint64_t h = key_hash(k, w, n);
+    const entry *f = tab_find(s, w, n, k, h);
+    if (f != s->ents)
+        return &s->ents[f - s->ents];
+    if (s->ents_n + 1 == s->ents_cap) {
+        size_t cap = s->ents_cap * 2;
+        entry *p = cap < 0xFFFFFFFFu ? realloc(s->ents, cap * sizeof *p)
+                                     : NULL;
+        if (!p)
+            return NULL;
+        s->ents = p;
+        s->ents_cap = cap;
+    }
+    entry *e = &s->ents[++s->ents_n];
+    memset(e, 0, sizeof *e);
+    if (arena_put(&s->keys, w, n, &e->off)) {
+        --s->ents_n;
+        return NULL;
+    }
+    e->q[0] = k[0];
+    e->q[1] = k[1];
+    e->len = n;
+    size_t mask = s->slot_cap - 1;
+    size_t i = (size_t)h & mask;
+    while (s->slot[i])
+        i = (i + 1) & mask;
+    s->slot[i] = (h & TAG_MASK) | (uint64_t)s->ents_n;
+    return e;
 }
 
 /* Inserts or updates word w: sets the given flag and value (a later
@@ -428,30 +571,12 @@ static int tab_grow(coce_sentiment *s)
 static int tab_set(coce_sentiment *s, const char *w, size_t n, unsigned flag,
                    double v)
 {
-    if ((s->tab_n + 1) * 2 > s->tab_cap) {
-        int rc = tab_grow(s);
-        if (rc)
-            return rc;
-    }
-    uint64_t h = fnv1a(w, n);
-    size_t mask = s->tab_cap - 1;
-    size_t i = (size_t)h & mask;
-    while (s->tab[i].flags &&
-           !(s->tab[i].hash == h && s->tab[i].len == n &&
-             memcmp(s->keys.p + s->tab[i].off, w, n) == 0))
-        i = (i + 1) & mask;
-    entry *e = &s->tab[i];
-    if (!e->flags) {
-        int rc = arena_put(&s->keys, w, n, &e->off);
-        if (rc)
-            return rc;
-        e->len = n;
-        e->hash = h;
-        ++s->tab_n;
-    }
+    entry *e = tab_get(s, w, n);
+    if (!e)
+        return COCE_ENOMEM;
     if (flag == F_LEX && !(e->flags & F_LEX))
         ++s->lex_n;
-    e->flags |= flag;
+    e->flags |= (uint16_t)flag;
     if (flag == F_LEX)
         e->lex = v;
     else if (flag == F_BOOST)
@@ -518,10 +643,6 @@ static int emo_add(loader *ld, uint32_t cp, const char *d, size_t n, int pad)
     e->seq = ld->seq++;
     e->len = n;
     e->pad = pad;
-    for (size_t i = 0; i < n; ++i) {
-        e->bangs += d[i] == '!';
-        e->qmarks += d[i] == '?';
-    }
     ++ld->emo_n;
     return COCE_OK;
 }
@@ -648,10 +769,12 @@ static int load_file(loader *ld, int kind, const char *path, coce_err *err)
     return rc;
 }
 
-static int ws_reserve(coce_sentiment_ws *ws, size_t text_len)
+/* Grows the workspace for a text of text_len bytes (copy: the text is
+ * rewritten into ws->text by the emoji pass). */
+static int ws_reserve(coce_sentiment_ws *ws, size_t text_len, int copy)
 {
     size_t need = text_len + 1;
-    if (need > ws->text_cap) {
+    if (copy && need > ws->text_cap) {
         size_t cap = (need < 256 ? 256 : need) * 3 / 2;
         char *t = realloc(ws->text, cap);
         if (!t)
@@ -659,11 +782,14 @@ static int ws_reserve(coce_sentiment_ws *ws, size_t text_len)
         ws->text = t;
         ws->text_cap = cap;
     }
-    if (2 * need > ws->lower_cap) {
-        size_t cap = 2 * ws->text_cap;
+    /* a lowered token is at most 1.5 times as long as the token; 16
+     * spare bytes, zeroed, let a key head be read as two words */
+    if (2 * need + 16 > ws->lower_cap) {
+        size_t cap = (need < 256 ? 256 : need) * 3 + 16;
         char *l = realloc(ws->lower, cap);
         if (!l)
             return COCE_ENOMEM;
+        memset(l, 0, cap);
         ws->lower = l;
         ws->lower_cap = cap;
     }
@@ -707,7 +833,8 @@ void coce_sentiment_free(coce_sentiment *s)
     if (!s)
         return;
     free(s->keys.p);
-    free(s->tab);
+    free(s->ents);
+    free(s->slot);
     free(s->emo);
     free(s->desc.p);
     coce_sentiment_ws_free(s->ws);
@@ -717,6 +844,76 @@ void coce_sentiment_free(coce_sentiment *s)
 size_t coce_sentiment_lexicon_size(const coce_sentiment *s)
 {
     return s ? s->lex_n : 0;
+}
+
+/* The rule words get their ids (and F_IDIOM when a phrase uses them). */
+static int add_rule_words(coce_sentiment *s)
+{
+    unsigned char idiom[W_COUNT] = {0};
+    for (size_t p = 0; p < sizeof special_cases / sizeof special_cases[0];
+         ++p)
+        for (unsigned j = 0; j < 3; ++j)
+            idiom[(special_cases[p].key >> (8 * j)) & 0xFFu] = 1;
+    for (size_t p = 0; p < sizeof booster_bigrams / sizeof booster_bigrams[0];
+         ++p)
+        for (unsigned j = 0; j < 3; ++j)
+            idiom[(booster_bigrams[p].key >> (8 * j)) & 0xFFu] = 1;
+    for (size_t p = 0; p < sizeof special_cases / sizeof special_cases[0];
+         ++p) {
+        uint32_t key = special_cases[p].key;
+        if (key >> 24 == 2)
+            s->pair[0][key & 0xFFu][(key >> 8) & 0xFFu] =
+                (unsigned char)(p + 1);
+    }
+    for (size_t p = 0; p < sizeof booster_bigrams / sizeof booster_bigrams[0];
+         ++p) {
+        uint32_t key = booster_bigrams[p].key;
+        s->pair[1][key & 0xFFu][(key >> 8) & 0xFFu] = (unsigned char)(p + 1);
+    }
+    for (unsigned w = 1; w < W_COUNT; ++w) {
+        entry *e = tab_get(s, wid_names[w], strlen(wid_names[w]));
+        if (!e)
+            return COCE_ENOMEM;
+        e->wid = (uint16_t)w;
+        if (idiom[w])
+            e->flags |= F_IDIOM;
+    }
+    return COCE_OK;
+}
+
+/* Byte classes: Python's whitespace and string.punctuation on ASCII,
+ * case, the characters counted by the rules, and the bytes that need the
+ * emoji pass. */
+static void init_bcls(coce_sentiment *s)
+{
+    s->ascii_emo_any = 0;
+    for (unsigned c = 0; c < 256; ++c) {
+        uint32_t b = 0;
+        if (c >= 0x80) {
+            b = B_HIGH;
+        } else {
+            if (is_space(c))
+                b |= B_SPACE;
+            if (is_punct((unsigned char)c))
+                b |= B_PUNCT;
+            if (c >= 'A' && c <= 'Z')
+                b |= B_UPPER;
+            if (c >= 'a' && c <= 'z')
+                b |= B_LOWER;
+            if (c == '!')
+                b |= B_BANG;
+            if (c == '?')
+                b |= B_QM;
+            if (c == '\'')
+                b |= B_APOS;
+            if (s->ascii_emo[c] >= 0) {
+                b |= B_EMO;
+                s->ascii_emo_any = 1;
+            }
+        }
+        uint32_t low = (c >= 'A' && c <= 'Z') ? c + 32 : c;
+        s->bcls[c] = b | (low << 24);
+    }
 }
 
 int coce_sentiment_new(const char *lexicon_path, const char *emoji_path,
@@ -733,7 +930,7 @@ int coce_sentiment_new(const char *lexicon_path, const char *emoji_path,
     if (!s)
         return coce_err_set(err, COCE_ENOMEM, "sentiment: out of memory");
     loader ld = {s, NULL, 0, 0, 0};
-    int rc = tab_grow(s);
+    int rc = slots_grow(s);
     for (size_t i = 0; !rc && i < sizeof boosters / sizeof boosters[0]; ++i)
         rc = tab_set(s, boosters[i].w, strlen(boosters[i].w), F_BOOST,
                      boosters[i].v);
@@ -762,7 +959,10 @@ int coce_sentiment_new(const char *lexicon_path, const char *emoji_path,
             s->ascii_emo[i] = -1;
         for (size_t i = 0; i < m && s->emo[i].cp < 128; ++i)
             s->ascii_emo[s->emo[i].cp] = (int16_t)i;
-        rc = coce_sentiment_ws_new(&s->ws);
+        init_bcls(s);
+        rc = add_rule_words(s);
+        if (!rc)
+            rc = coce_sentiment_ws_new(&s->ws);
     }
     free(ld.emo);
     if (rc) {
@@ -774,6 +974,7 @@ int coce_sentiment_new(const char *lexicon_path, const char *emoji_path,
     *out = s;
     return COCE_OK;
 }
+
 
 /* ---- scoring --------------------------------------------------------- */
 
@@ -799,15 +1000,12 @@ static const emoji *emo_find(const coce_sentiment *s, uint32_t cp)
  * becomes its description, preceded by a space unless one precedes it, and
  * followed by nothing (so "😁x" gives "...eyesx", as in the reference); an
  * add-on emoji is kept and followed by a space. With out == NULL only the
- * length is computed. Counts '!' and '?' of the result (the reference
- * counts them after the replacement: "ON! arrow"). */
+ * length is computed. */
 static size_t replace_emoji(const coce_sentiment *s, const char *in, size_t n,
-                            char *out, size_t *bangs, size_t *qmarks)
+                            char *out)
 {
     const unsigned char *u = (const unsigned char *)in;
     size_t o = 0;
-    size_t b = 0;
-    size_t q = 0;
     int prev_space = 1;
     for (size_t i = 0; i < n;) {
         uint32_t cp;
@@ -822,8 +1020,6 @@ static size_t replace_emoji(const coce_sentiment *s, const char *in, size_t n,
             if (out)
                 memcpy(out + o, s->desc.p + e->off, e->len);
             o += e->len;
-            b += e->bangs;
-            q += e->qmarks;
             prev_space = 0;
             if (e->pad) {
                 if (out)
@@ -835,14 +1031,10 @@ static size_t replace_emoji(const coce_sentiment *s, const char *in, size_t n,
             if (out)
                 memcpy(out + o, in + i, k);
             o += k;
-            b += cp == '!';
-            q += cp == '?';
             prev_space = cp == ' ';
         }
         i += k;
     }
-    *bangs = b;
-    *qmarks = q;
     return o;
 }
 
@@ -856,93 +1048,270 @@ static size_t count_cps(const char *s, size_t n)
     return c;
 }
 
+
+static int has_nt(const char *w, size_t n)
+{
+    for (size_t j = 0; j + 3 <= n; ++j)
+        if (w[j] == 'n' && w[j + 1] == '\'' && w[j + 2] == 't')
+            return 1;
+    return 0;
+}
+
+/* The first 16 bytes of p[0..n), zero padded, read as two words: p must
+ * have 16 readable bytes (ws->lower has 16 spare ones). Same value as
+ * key_head. */
+/* Masks keeping the first n bytes of a word, n = 0..8 (little-endian) */
+static const uint64_t head_mask[9] = {
+    0x0ULL,
+    0xFFULL,
+    0xFFFFULL,
+    0xFFFFFFULL,
+    0xFFFFFFFFULL,
+    0xFFFFFFFFFFULL,
+    0xFFFFFFFFFFFFULL,
+    0xFFFFFFFFFFFFFFULL,
+    0xFFFFFFFFFFFFFFFFULL,
+};
+
+static void key_load(const char *p, size_t n, uint64_t k[2])
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* the first n bytes are the low-order ones: mask without branches */
+    memcpy(k, p, 16);
+    size_t r = n < 16 ? n : 16;
+    k[0] &= head_mask[r < 8 ? r : 8];
+    k[1] &= head_mask[r > 8 ? r - 8 : 0];
+#else
+    key_head(p, n, k);
+#endif
+}
+
+/* Looks the lower-case token lw[0..n) (head k) up once and stores in *t
+ * everything the rules need to know about it. */
+static void tok_set(const coce_sentiment *s, tok *t, const char *lw, size_t n,
+                    const uint64_t k[2], unsigned extra)
+{
+    const entry *e = tab_find(s, lw, n, k, key_hash(k, lw, n));
+    t->flags = (uint16_t)(e->flags | extra);
+    t->wid = e->wid;
+    t->lex = e->lex;
+    t->boost = e->boost;
+}
+
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* Bytes of x equal to zero, as high bits (exact up to the first such byte;
+ * a borrow can only mark bytes after it: Hacker's Delight, 6-1). */
+static uint64_t zero_bytes(uint64_t x)
+{
+    return (x - ONES) & ~x & HIGHS;
+}
+
+/* The ASCII part of a token, 8 bytes at a time (SWAR): from u[i], stops at
+ * the first byte outside 0x21-0x7F (a space, a control character or a
+ * byte >= 0x80), or where fewer than 8 bytes are left. Lower-cases into
+ * low[i..) (8 bytes at a time, so low must have 7 spare bytes) and ORs
+ * B_UPPER, B_LOWER and B_MARK (maybe '!', '?' or '\'') of the bytes passed
+ * into *acc. Returns where it stopped. Little-endian only (elsewhere it passes
+ * nothing and the byte loop does the work). */
+static size_t ascii_run(const unsigned char *u, size_t i, size_t m,
+                        char *low, uint32_t *acc)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint32_t c = *acc;
+    while (i + 8 <= m) {
+        uint64_t x;
+        memcpy(&x, u + i, 8);
+        /* bytes < 0x21 or >= 0x80 end the run */
+        uint64_t stop = (((x - 0x21 * ONES) & ~x) | x) & HIGHS;
+        size_t nb = stop ? (size_t)__builtin_ctzll(stop) / 8 : 8;
+        uint64_t keep = nb == 8 ? ~0ULL : ~(~0ULL << (8 * nb));
+        /* bytes are < 0x80 from here on (in the kept part): the sums do
+         * not carry between bytes */
+        uint64_t y = x & 0x7F7F7F7F7F7F7F7FULL;
+        uint64_t up = (y + 0x3F * ONES) & ~(y + 0x25 * ONES) & HIGHS;
+        uint64_t lo = (y + 0x1F * ONES) & ~(y + 0x05 * ONES) & HIGHS;
+        uint64_t lw = y | (up >> 2);
+        memcpy(low + i, &lw, 8);
+        up &= keep;
+        lo &= keep;
+        c |= (up ? B_UPPER : 0u) | (lo ? B_LOWER : 0u);
+        /* '!', '\'' and '?' (with '#', '%', ')', '+', '-', '/', ';', '='
+         * and odd digits): the bytes b with (b & ~0x1E) == 0x21; the
+         * caller counts exactly when this says maybe */
+        uint64_t mk = (y & ~(0x1E * ONES)) ^ (0x21 * ONES);
+        c |= (zero_bytes(mk) & keep) ? B_MARK : 0u;
+        i += nb;
+        if (nb < 8)
+            break;
+    }
+    *acc = c;
+#else
+    (void)u;
+    (void)m;
+    (void)low;
+    (void)acc;
+#endif
+    return i;
+}
+
+/* string.punctuation stripped from both ends of u[*sa..b): moves *sa,
+ * returns the new end. */
+static size_t strip_punct(const uint32_t *cls, const unsigned char *u,
+                          size_t *sa, size_t b)
+{
+    size_t a = *sa;
+    while (a < b && (cls[u[a]] & B_PUNCT))
+        ++a;
+    while (b > a && (cls[u[b - 1]] & B_PUNCT))
+        --b;
+    *sa = a;
+    return b;
+}
+
 /* SentiText._words_and_emoticons: str.split(), then
  * _strip_punc_if_word (strip string.punctuation at both ends unless that
- * leaves two code points or fewer: emoticons such as ":)" survive). */
+ * leaves two code points or fewer: emoticons such as ":)" survive), and
+ * each token looked up once. One pass over the bytes: an ASCII byte is
+ * classified by table and lower-cased into ws->lower on the way (a token
+ * of ASCII bytes needs no other pass; str.lower and str.isupper are byte
+ * maps there), only bytes >= 0x80 are decoded. Also counts the ALL-CAPS
+ * tokens, the '!' and '?' (all of them are inside tokens) and finds the
+ * first "but". */
 static size_t tokenize(const coce_sentiment *s, coce_sentiment_ws *ws,
-                       size_t n)
+                       const char *text, size_t m, size_t cnt[4])
 {
-    const unsigned char *u = (const unsigned char *)ws->text;
+    const unsigned char *u = (const unsigned char *)text;
+    const uint32_t *cls = s->bcls;
+    char *low = ws->lower;
     size_t nt = 0;
-    size_t tstart = 0;
-    int in_tok = 0;
-    for (size_t i = 0; i <= n;) {
-        uint32_t cp = ' ';
-        size_t k = 1;
-        if (i < n)
-            k = utf8_next(u, i, n, &cp);
-        if (!is_space(cp)) {
-            if (!in_tok) {
-                tstart = i;
-                in_tok = 1;
+    size_t caps = 0;
+    size_t bi = SIZE_MAX;
+    size_t nb = 0;
+    size_t nq = 0;
+    size_t i = 0;
+    for (;;) {
+        while (i < m && (cls[u[i]] & B_SPACE))
+            ++i;
+        if (i >= m)
+            break;
+        if (u[i] >= 0x80) {
+            uint32_t cp;
+            size_t k = utf8_next(u, i, m, &cp);
+            if (is_space(cp)) {
+                i += k;
+                continue;
             }
+        }
+        size_t a = i;
+        uint32_t acc = 0;
+        for (;;) {
+            i = ascii_run(u, i, m, low - a, &acc);
+            if (i >= m)
+                break;
+            uint32_t b = cls[u[i]];
+            if (b & (B_SPACE | B_HIGH))
+                break;
+            /* a control character that is not a space */
+            acc |= b;
+            low[i - a] = (char)(b >> 24);
+            ++i;
+        }
+        int hi = 0;
+        while (i < m && (cls[u[i]] & B_HIGH)) {
+            /* the rest of a token with a non-ASCII byte */
+            uint32_t cp;
+            size_t k = utf8_next(u, i, m, &cp);
+            if (is_space(cp))
+                break;
+            hi = 1;
             i += k;
-            continue;
+            while (i < m && !(cls[u[i]] & (B_SPACE | B_HIGH)))
+                acc |= cls[u[i++]];
         }
-        size_t tend = i;
-        i += k;
-        if (!in_tok)
-            continue;
-        in_tok = 0;
-        size_t sa = tstart;
-        size_t sb = tend;
-        while (sa < sb && is_punct(u[sa]))
-            ++sa;
-        while (sb > sa && is_punct(u[sb - 1]))
-            --sb;
-        if (count_cps(ws->text + sa, sb - sa) <= 2) {
-            sa = tstart;
-            sb = tend;
+        if (acc & (B_BANG | B_QM | B_APOS | B_MARK)) {
+            for (size_t j = a; j < i; ++j)
+                acc |= cls[u[j]] & (B_BANG | B_QM | B_APOS);
+            for (size_t j = a; (acc & (B_BANG | B_QM)) && j < i; ++j) {
+                nb += u[j] == '!';
+                nq += u[j] == '?';
+            }
         }
+        size_t sa = a;
+        size_t sb = strip_punct(cls, u, &sa, i);
+        /* at most 2 code points: at most 2 bytes, or (non-ASCII) at most
+         * 8 bytes and counted */
+        size_t sn = sb - sa;
+        int revert = sn <= 2;
+        if (hi && !revert && sn <= 8)
+            revert = count_cps(text + sa, sn) <= 2;
+        if (revert) {
+            sa = a;
+            sb = i;
+        }
+        const char *lw = low + (sa - a);
+        size_t n = sb - sa;
+        unsigned extra = 0;
+        if (hi) {
+            /* several-byte code points: lower_word decodes them */
+            int up;
+            n = lower_word(text + sa, n, low, &up);
+            lw = low;
+            if (up)
+                extra |= F_UPPER;
+            if (has_nt(lw, n))
+                extra |= F_NT;
+        } else {
+            /* punctuation has no case: acc may include stripped bytes */
+            if ((acc & (B_UPPER | B_LOWER)) == B_UPPER)
+                extra |= F_UPPER; /* str.isupper() */
+            if ((acc & B_APOS) && has_nt(lw, n))
+                extra |= F_NT;
+        }
+        uint64_t k[2];
+        key_load(lw, n, k);
         tok *t = &ws->toks[nt];
-        t->off = sa;
-        t->len = sb - sa;
-        t->loff = nt ? ws->toks[nt - 1].loff + ws->toks[nt - 1].llen : 0;
-        t->llen = lower_word(ws->text + sa, sb - sa, ws->lower + t->loff,
-                             &t->upper);
-        const char *lw = ws->lower + t->loff;
-        const entry *e = tab_find(s, lw, t->llen, fnv1a(lw, t->llen));
-        t->flags = e ? e->flags : 0;
-        t->lex = e ? e->lex : 0.0;
-        t->boost = e ? e->boost : 0.0;
-        t->nt = 0;
-        for (size_t j = 0; j + 3 <= t->llen && !t->nt; ++j)
-            t->nt = lw[j] == 'n' && lw[j + 1] == '\'' && lw[j + 2] == 't';
+        tok_set(s, t, lw, n, k, extra);
+        caps += (t->flags & F_UPPER) != 0;
+        if (t->wid == W_BUT && bi == SIZE_MAX)
+            bi = nt;
         ++nt;
     }
+    cnt[0] = caps;
+    cnt[1] = bi;
+    cnt[2] = nb;
+    cnt[3] = nq;
     return nt;
 }
 
-static int weq(const coce_sentiment_ws *ws, size_t i, const char *lit)
+static int is_w(const tok *t, size_t i, unsigned wid)
 {
-    const tok *t = &ws->toks[i];
-    size_t n = strlen(lit);
-    return t->llen == n && memcmp(ws->lower + t->loff, lit, n) == 0;
+    return t[i].wid == wid;
 }
 
-static int in_lex(const coce_sentiment_ws *ws, size_t i)
+static int in_lex(const tok *t, size_t i)
 {
-    return (ws->toks[i].flags & F_LEX) != 0;
+    return (t[i].flags & F_LEX) != 0;
 }
 
 /* negated() on one word: a NEGATE word or any word containing "n't". The
  * "least" rule inside negated() is commented out in the reference. */
-static int negated(const coce_sentiment_ws *ws, size_t i)
+static int negated(const tok *t, size_t i)
 {
-    return (ws->toks[i].flags & F_NEG) || ws->toks[i].nt;
+    return (t[i].flags & (F_NEG | F_NT)) != 0;
 }
 
 /* scalar_inc_dec */
-static double scalar_inc_dec(const coce_sentiment_ws *ws, size_t i,
-                             double valence, int cap_diff)
+static double scalar_inc_dec(const tok *t, size_t i, double valence,
+                             int cap_diff)
 {
-    const tok *t = &ws->toks[i];
     double scalar = 0.0;
-    if (t->flags & F_BOOST) {
-        scalar = t->boost;
+    if (t[i].flags & F_BOOST) {
+        scalar = t[i].boost;
         if (valence < 0)
             scalar *= -1;
-        if (t->upper && cap_diff) {
+        if ((t[i].flags & F_UPPER) && cap_diff) {
             if (valence > 0)
                 scalar += C_INCR;
             else
@@ -954,59 +1323,72 @@ static double scalar_inc_dec(const coce_sentiment_ws *ws, size_t i,
 
 /* _negation_check; the start_i == 2 test keeps the reference's operator
  * precedence: any "so"/"this" just before the word also amplifies. */
-static double negation_check(const coce_sentiment_ws *ws, double valence,
-                             size_t start, size_t i)
+static double negation_check(const tok *t, double valence, size_t start,
+                             size_t i)
 {
     if (start == 0) {
-        if (negated(ws, i - 1))
+        if (negated(t, i - 1))
             valence = valence * N_SCALAR;
     } else if (start == 1) {
-        if (weq(ws, i - 2, "never") &&
-            (weq(ws, i - 1, "so") || weq(ws, i - 1, "this")))
+        if (is_w(t, i - 2, W_NEVER) &&
+            (is_w(t, i - 1, W_SO) || is_w(t, i - 1, W_THIS)))
             valence = valence * 1.25;
-        else if (weq(ws, i - 2, "without") && weq(ws, i - 1, "doubt"))
+        else if (is_w(t, i - 2, W_WITHOUT) && is_w(t, i - 1, W_DOUBT))
             ; /* "without doubt" is not a negation */
-        else if (negated(ws, i - 2))
+        else if (negated(t, i - 2))
             valence = valence * N_SCALAR;
     } else {
-        if ((weq(ws, i - 3, "never") &&
-             (weq(ws, i - 2, "so") || weq(ws, i - 2, "this"))) ||
-            (weq(ws, i - 1, "so") || weq(ws, i - 1, "this")))
+        if ((is_w(t, i - 3, W_NEVER) &&
+             (is_w(t, i - 2, W_SO) || is_w(t, i - 2, W_THIS))) ||
+            (is_w(t, i - 1, W_SO) || is_w(t, i - 1, W_THIS)))
             valence = valence * 1.25;
-        else if (weq(ws, i - 3, "without") &&
-                 (weq(ws, i - 2, "doubt") || weq(ws, i - 1, "doubt")))
+        else if (is_w(t, i - 3, W_WITHOUT) &&
+                 (is_w(t, i - 2, W_DOUBT) || is_w(t, i - 1, W_DOUBT)))
             ;
-        else if (negated(ws, i - 3))
+        else if (negated(t, i - 3))
             valence = valence * N_SCALAR;
     }
     return valence;
 }
 
-/* Is the word sequence idx[0..k) one of the phrases? */
-static int phrase_find(const coce_sentiment_ws *ws, const phrase *tab,
-                       size_t ntab, const size_t *idx, size_t k, double *v)
+/* Is the word sequence idx[0..k) (k = 2 or 3) one of the phrases? Two
+ * words: one look-up in the handle's table of word-id pairs; three: the
+ * few three-word phrases. */
+static int phrase_find(const coce_sentiment *s, const tok *t, int bigram,
+                       const size_t *idx, size_t k, double *v)
 {
-    for (size_t p = 0; p < ntab; ++p) {
-        if (tab[p].n != k)
-            continue;
-        size_t j = 0;
-        while (j < k && weq(ws, idx[j], tab[p].w[j]))
-            ++j;
-        if (j == k) {
-            *v = tab[p].v;
+    if (k == 2) {
+        unsigned p = s->pair[bigram][t[idx[0]].wid][t[idx[1]].wid];
+        if (p)
+            *v = bigram ? booster_bigrams[p - 1].v : special_cases[p - 1].v;
+        return p != 0;
+    }
+    if (bigram)
+        return 0; /* all booster n-grams have two words */
+    uint32_t key = (uint32_t)t[idx[0]].wid | (uint32_t)t[idx[1]].wid << 8 |
+                   (uint32_t)t[idx[2]].wid << 16 | 3u << 24;
+    for (size_t p = 0; p < sizeof special_cases / sizeof special_cases[0];
+         ++p) {
+        if (special_cases[p].key == key) {
+            *v = special_cases[p].v;
             return 1;
         }
     }
     return 0;
 }
 
-#define NSPECIAL (sizeof special_cases / sizeof special_cases[0])
-#define NBIGRAM (sizeof booster_bigrams / sizeof booster_bigrams[0])
-
 /* _special_idioms_check (called only for i >= 3, as in the reference). */
-static double special_idioms(const coce_sentiment_ws *ws, double valence,
-                             size_t i, size_t n)
+static double special_idioms(const coce_sentiment *s, const tok *t,
+                             double valence, size_t i, size_t n)
 {
+    /* every phrase word is flagged F_IDIOM: a window [i-3, i+2] without
+     * one cannot match anything */
+    size_t last = i + 2 < n ? i + 2 : n - 1;
+    unsigned any = 0;
+    for (size_t j = i - 3; j <= last; ++j)
+        any |= t[j].flags;
+    if (!(any & F_IDIOM))
+        return valence;
     const size_t onezero[] = {i - 1, i};
     const size_t twoonezero[] = {i - 2, i - 1, i};
     const size_t twoone[] = {i - 2, i - 1};
@@ -1017,88 +1399,82 @@ static double special_idioms(const coce_sentiment_ws *ws, double valence,
     const size_t lens[] = {2, 3, 2, 3, 2};
     double v;
     for (size_t q = 0; q < 5; ++q) {
-        if (phrase_find(ws, special_cases, NSPECIAL, seqs[q], lens[q], &v)) {
+        if (phrase_find(s, t, 0, seqs[q], lens[q], &v)) {
             valence = v;
             break;
         }
     }
     if (n - 1 > i) {
         const size_t zeroone[] = {i, i + 1};
-        if (phrase_find(ws, special_cases, NSPECIAL, zeroone, 2, &v))
+        if (phrase_find(s, t, 0, zeroone, 2, &v))
             valence = v;
     }
     if (n - 1 > i + 1) {
         const size_t zeroonetwo[] = {i, i + 1, i + 2};
-        if (phrase_find(ws, special_cases, NSPECIAL, zeroonetwo, 3, &v))
+        if (phrase_find(s, t, 0, zeroonetwo, 3, &v))
             valence = v;
     }
     /* booster bigrams ("kind of"): added unsigned, as in the reference */
     const size_t *grams[] = {threetwoone, threetwo, twoone};
     const size_t glens[] = {3, 2, 2};
     for (size_t q = 0; q < 3; ++q)
-        if (phrase_find(ws, booster_bigrams, NBIGRAM, grams[q], glens[q], &v))
+        if (phrase_find(s, t, 1, grams[q], glens[q], &v))
             valence = valence + v;
     return valence;
 }
 
 /* _least_check */
-static double least_check(const coce_sentiment_ws *ws, double valence,
-                          size_t i)
+static double least_check(const tok *t, double valence, size_t i)
 {
-    if (i > 1 && !in_lex(ws, i - 1) && weq(ws, i - 1, "least")) {
-        if (!weq(ws, i - 2, "at") && !weq(ws, i - 2, "very"))
+    if (i > 1 && !in_lex(t, i - 1) && is_w(t, i - 1, W_LEAST)) {
+        if (!is_w(t, i - 2, W_AT) && !is_w(t, i - 2, W_VERY))
             valence = valence * N_SCALAR;
-    } else if (i > 0 && !in_lex(ws, i - 1) && weq(ws, i - 1, "least")) {
+    } else if (i > 0 && !in_lex(t, i - 1) && is_w(t, i - 1, W_LEAST)) {
         valence = valence * N_SCALAR;
     }
     return valence;
 }
 
 /* sentiment_valence for a lexicon word at i */
-static double word_valence(const coce_sentiment_ws *ws, size_t i, size_t n,
-                           int cap_diff)
+static double word_valence(const coce_sentiment *s, const tok *t, size_t i,
+                           size_t n, int cap_diff)
 {
-    const tok *t = &ws->toks[i];
-    double valence = t->lex;
-    if (weq(ws, i, "no") && i != n - 1 && in_lex(ws, i + 1))
+    double valence = t[i].lex;
+    if (is_w(t, i, W_NO) && i != n - 1 && in_lex(t, i + 1))
         valence = 0.0; /* "no" negates the next word instead */
-    if ((i > 0 && weq(ws, i - 1, "no")) || (i > 1 && weq(ws, i - 2, "no")) ||
-        (i > 2 && weq(ws, i - 3, "no") &&
-         (weq(ws, i - 1, "or") || weq(ws, i - 1, "nor"))))
-        valence = t->lex * N_SCALAR;
-    if (t->upper && cap_diff) {
+    if ((i > 0 && is_w(t, i - 1, W_NO)) || (i > 1 && is_w(t, i - 2, W_NO)) ||
+        (i > 2 && is_w(t, i - 3, W_NO) &&
+         (is_w(t, i - 1, W_OR) || is_w(t, i - 1, W_NOR))))
+        valence = t[i].lex * N_SCALAR;
+    if ((t[i].flags & F_UPPER) && cap_diff) {
         if (valence > 0)
             valence += C_INCR;
         else
             valence -= C_INCR;
     }
     for (size_t start = 0; start < 3; ++start) {
-        if (i > start && !in_lex(ws, i - (start + 1))) {
-            double sc = scalar_inc_dec(ws, i - (start + 1), valence, cap_diff);
+        if (i > start && !in_lex(t, i - (start + 1))) {
+            double sc = scalar_inc_dec(t, i - (start + 1), valence, cap_diff);
             if (start == 1 && sc != 0)
                 sc = sc * 0.95;
             if (start == 2 && sc != 0)
                 sc = sc * 0.9;
             valence = valence + sc;
-            valence = negation_check(ws, valence, start, i);
+            valence = negation_check(t, valence, start, i);
             if (start == 2)
-                valence = special_idioms(ws, valence, i, n);
+                valence = special_idioms(s, t, valence, i, n);
         }
     }
-    return least_check(ws, valence, i);
+    return least_check(t, valence, i);
 }
 
-/* _but_check, including its use of list.index(): each value is looked up
- * by equality, so a repeated value scales its FIRST occurrence (possibly
- * several times) rather than its own position. Quadratic in the number of
- * tokens in the worst case, as the reference. */
-static void but_check(const coce_sentiment_ws *ws, double *sent, size_t n)
+/* _but_check from the first "but" at bi, including its use of
+ * list.index(): each value is looked up by equality, so a repeated value
+ * scales its FIRST occurrence (possibly several times) rather than its own
+ * position. Quadratic in the number of tokens in the worst case, as the
+ * reference. */
+static void but_check(double *sent, size_t n, size_t bi)
 {
-    size_t bi = 0;
-    while (bi < n && !weq(ws, bi, "but"))
-        ++bi;
-    if (bi == n)
-        return;
     for (size_t k = 0; k < n; ++k) {
         double v = sent[k];
         size_t j = 0;
@@ -1122,35 +1498,64 @@ int coce_sentiment_score_ws(const coce_sentiment *s, const char *text,
         return COCE_EINVAL;
     if (len == 0)
         return COCE_OK;
-    size_t bangs;
-    size_t qmarks;
-    size_t m = replace_emoji(s, text, len, NULL, &bangs, &qmarks);
-    int rc = ws_reserve(ws, m);
-    if (rc)
-        return rc;
-    replace_emoji(s, text, len, ws->text, &bangs, &qmarks);
-    ws->text[m] = '\0';
-    size_t n = tokenize(s, ws, m);
+    /* Texts without a byte >= 0x80 or an ASCII emoji key (most posts) are
+     * unchanged by the emoji pass: they are tokenized in place. */
+    const unsigned char *u = (const unsigned char *)text;
+    int slow = 0;
+    if (s->ascii_emo_any) {
+        for (size_t i = 0; i < len && !slow; ++i)
+            slow = (s->bcls[u[i]] & (B_HIGH | B_EMO)) != 0;
+    } else {
+        uint64_t acc = 0;
+        size_t i = 0;
+        for (; i + 8 <= len; i += 8) {
+            uint64_t w;
+            memcpy(&w, u + i, 8);
+            acc |= w;
+        }
+        for (; i < len; ++i)
+            acc |= u[i];
+        slow = (acc & 0x8080808080808080ULL) != 0;
+    }
+    size_t m = len;
+    int rc;
+    if (slow) {
+        m = replace_emoji(s, text, len, NULL);
+        rc = ws_reserve(ws, m, 1);
+        if (rc)
+            return rc;
+        replace_emoji(s, text, len, ws->text);
+        ws->text[m] = '\0';
+        text = ws->text;
+    } else {
+        rc = ws_reserve(ws, len, 0);
+        if (rc)
+            return rc;
+    }
+    /* caps, first "but", '!' and '?' (after the emoji pass: "ON! arrow") */
+    size_t cnt[4];
+    size_t n = tokenize(s, ws, text, m, cnt);
     if (n == 0)
         return COCE_OK;
+    size_t ncaps = cnt[0];
+    size_t bi = cnt[1];
+    size_t bangs = cnt[2];
+    size_t qmarks = cnt[3];
 
     /* allcap_differential: some, not all, tokens are ALL CAPS */
-    size_t ncaps = 0;
-    for (size_t i = 0; i < n; ++i)
-        ncaps += ws->toks[i].upper != 0;
     int cap_diff = ncaps > 0 && ncaps < n;
 
+    const tok *t = ws->toks;
     double *sent = ws->sent;
     for (size_t i = 0; i < n; ++i) {
-        const tok *t = &ws->toks[i];
-        if ((t->flags & F_BOOST) ||
-            (i < n - 1 && weq(ws, i, "kind") && weq(ws, i + 1, "of")) ||
-            !(t->flags & F_LEX))
+        if ((t[i].flags & (F_LEX | F_BOOST)) != F_LEX ||
+            (is_w(t, i, W_KIND) && i < n - 1 && is_w(t, i + 1, W_OF)))
             sent[i] = 0.0;
         else
-            sent[i] = word_valence(ws, i, n, cap_diff);
+            sent[i] = word_valence(s, t, i, n, cap_diff);
     }
-    but_check(ws, sent, n);
+    if (bi != SIZE_MAX)
+        but_check(sent, n, bi);
 
     /* score_valence: punctuation emphasis (_amplify_ep, _amplify_qm) */
     double amp = (double)(bangs > 4 ? 4 : bangs) * EP_STEP;

@@ -408,6 +408,171 @@ static void test_unicode_case(void **state)
     coce_sentiment_free(s);
 }
 
+/* ---- the word table (open addressing, 16-byte inline key heads) ------ */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* keys in file order within equal strings (they point into one buffer) */
+static int cmp_line(const void *a, const void *b)
+{
+    const char *x = *(char *const *)a;
+    const char *y = *(char *const *)b;
+    int c = strcmp(x, y);
+    return c ? c : (x < y ? -1 : (x > y ? 1 : 0));
+}
+
+static int is_key(char **keys, size_t n, const char *w)
+{
+    return bsearch(&w, keys, n, sizeof *keys, cmp_str) != NULL;
+}
+
+/* A word of letters only (so that no punctuation is stripped) that is not
+ * a lexicon key: scores 0 on its own. */
+static int miss(char **keys, size_t n, const char *w)
+{
+    for (const char *c = w; *c; ++c)
+        if (*c < 'a' || *c > 'z')
+            return 0;
+    return !is_key(keys, n, w);
+}
+
+static int ascii_punct(char c)
+{
+    return (c >= 0x21 && c <= 0x2F) || (c >= 0x3A && c <= 0x40) ||
+           (c >= 0x5B && c <= 0x60) || (c >= 0x7B && c <= 0x7E);
+}
+
+/* Expected compound of a text that is the single token w of valence v:
+ * normalize(v +- punctuation emphasis), as score_valence computes it. */
+static double single_word(const char *w, double v)
+{
+    size_t bangs = 0;
+    size_t qm = 0;
+    for (const char *c = w; *c; ++c) {
+        bangs += *c == '!';
+        qm += *c == '?';
+    }
+    double amp = (double)(bangs > 4 ? 4 : bangs) * 0.292;
+    if (qm > 1)
+        amp += qm <= 3 ? (double)qm * 0.18 : 0.96;
+    double sum = v > 0 ? v + amp : (v < 0 ? v - amp : v);
+    return norm(sum);
+}
+
+/* Every VADER lexicon word that can be a token on its own is found, with
+ * its valence, whatever its case, length (> 16 bytes: the part of the key
+ * beyond the inline head) or position (the 8-byte-at-a-time scan and the
+ * byte loop at the end of a text); and near misses (a changed last byte,
+ * a prefix, a key cut at 16 bytes) are not found. */
+static void test_lexicon_lookup(void **state)
+{
+    (void)state;
+    char path[1024];
+    coce_test_path(path, sizeof path, "data/sentiment/vader_lexicon.txt");
+    size_t len = 0;
+    char *buf = coce_test_read_file(path, &len);
+    assert_non_null(buf);
+    enum { MAXK = 10000 };
+    char **keys = calloc(MAXK, sizeof *keys);
+    double *vals = calloc(MAXK, sizeof *vals);
+    assert_non_null(keys);
+    assert_non_null(vals);
+    size_t nk = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(buf, "\n", &save); line && nk < MAXK;
+         line = strtok_r(NULL, "\n", &save)) {
+        char *tab = strchr(line, '\t');
+        if (!tab)
+            continue;
+        *tab = '\0';
+        keys[nk] = line;
+        vals[nk] = strtod(tab + 1, NULL);
+        ++nk;
+    }
+    assert_true(nk > 7000);
+    char **sorted = malloc(nk * sizeof *sorted);
+    assert_non_null(sorted);
+    memcpy(sorted, keys, nk * sizeof *sorted);
+    qsort(sorted, nk, sizeof *sorted, cmp_line);
+    coce_sentiment *s = load(NULL);
+    size_t checked = 0;
+    size_t longk = 0;
+    for (size_t i = 0; i < nk; ++i) {
+        const char *k = keys[i];
+        size_t n = strlen(k);
+        /* a repeated key: the last line wins (a Python dict) */
+        int plain = n > 0 && n < 200;
+        if (plain) {
+            char **at = bsearch(&keys[i], sorted, nk, sizeof *sorted,
+                                cmp_line);
+            assert_non_null(at);
+            plain = at + 1 == sorted + nk || strcmp(at[1], k) != 0;
+        }
+        for (size_t j = 0; j < n && plain; ++j)
+            plain = (unsigned char)k[j] > 0x20 && (unsigned char)k[j] < 0x7F &&
+                    !(k[j] >= 'A' && k[j] <= 'Z');
+        /* _strip_punc_if_word must leave the key as it is */
+        size_t a = 0;
+        size_t b = n;
+        while (plain && a < b && ascii_punct(k[a]))
+            ++a;
+        while (plain && b > a && ascii_punct(k[b - 1]))
+            --b;
+        /* booster words score 0 on their own */
+        static const char *const boost[] = {"incredible", "kinda", "less",
+                                            "little", "major", "more",
+                                            "most", "so", "total", "uber",
+                                            "utter", "very", "fucking"};
+        for (size_t q = 0; q < sizeof boost / sizeof boost[0]; ++q)
+            plain = plain && strcmp(k, boost[q]) != 0;
+        if (!plain || (b - a > 2 && (a != 0 || b != n)))
+            continue;
+        double want = single_word(k, vals[i]);
+        char t[512];
+        assert_close(score(s, k).compound, want, 0, 1e-12);
+        snprintf(t, sizeof t, "%s          ", k); /* 8-byte scan */
+        assert_close(score(s, t).compound, want, 0, 1e-12);
+        size_t m = 0;
+        for (size_t j = 0; j < n; ++j) /* ALL CAPS alone: no emphasis */
+            t[m++] = (k[j] >= 'a' && k[j] <= 'z') ? (char)(k[j] - 32) : k[j];
+        t[m] = '\0';
+        assert_close(score(s, t).compound, want, 0, 1e-12);
+        ++checked;
+        if (n <= 3 || b - a != n || strchr(k, '!') || strchr(k, '?'))
+            continue;
+        /* near misses: last letter changed, a prefix */
+        memcpy(t, k, n + 1);
+        t[n - 1] = t[n - 1] == 'x' ? 'y' : 'x';
+        if (miss(sorted, nk, t))
+            assert_close(score(s, t).compound, 0.0, 0, 0);
+        t[n - 1] = '\0';
+        if (miss(sorted, nk, t))
+            assert_close(score(s, t).compound, 0.0, 0, 0);
+        if (n > 16) {
+            ++longk;
+            memcpy(t, k, 16); /* the inline head alone */
+            t[16] = '\0';
+            if (miss(sorted, nk, t))
+                assert_close(score(s, t).compound, 0.0, 0, 0);
+            memcpy(t, k, n + 1); /* a change beyond the head */
+            t[n - 1] = t[n - 1] == 'x' ? 'y' : 'x';
+            if (miss(sorted, nk, t))
+                assert_close(score(s, t).compound, 0.0, 0, 0);
+        }
+    }
+    /* most of the lexicon, and all of its long words, were reachable */
+    assert_true(checked > 6500);
+    assert_true(longk >= 20);
+    coce_sentiment_free(s);
+    free(sorted);
+    free(keys);
+    free(vals);
+    free(buf);
+}
+
 static void test_round(void **state)
 {
     (void)state;
@@ -573,6 +738,7 @@ int main(void)
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_arbitrary_bytes),
         cmocka_unit_test(test_unicode_case),
+        cmocka_unit_test(test_lexicon_lookup),
         cmocka_unit_test(test_round),
         cmocka_unit_test(test_reference_tweets),
     };
