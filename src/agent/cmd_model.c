@@ -12,6 +12,8 @@
 #include "alpha/labels.h"
 #include "alpha/metrics.h"
 #include "alpha/pump_model.h"
+#include "alpha/sentiment.h"
+#include "alpha/sentiment_features.h"
 #include "data_ingest/events.h"
 #include "data_ingest/trades.h"
 #include "utils/error.h"
@@ -19,6 +21,7 @@
 #include "utils/rng.h"
 #include "utils/symbols.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
@@ -331,10 +334,264 @@ static size_t events_of(const coce_event *ev, size_t n, const char *symbol,
     return k;
 }
 
+/* ---- posts (coce features --posts) -------------------------------------- */
+
+/* Scored posts sorted by (symbol, time, file order). */
+typedef struct post_set {
+    size_t n;
+    char (*sym)[SYM_LEN];
+    int64_t *time;
+    double *compound;
+} post_set;
+
+static void post_set_free(post_set *ps)
+{
+    free(ps->sym);
+    free(ps->time);
+    free(ps->compound);
+    memset(ps, 0, sizeof *ps);
+}
+
+static int post_set_grow(post_set *ps, size_t *cap)
+{
+    if (ps->n < *cap)
+        return COCE_OK;
+    size_t nc = *cap == 0 ? 1024 : 2 * *cap;
+    char(*sy)[SYM_LEN] = realloc(ps->sym, nc * sizeof *sy);
+    if (sy != NULL)
+        ps->sym = sy;
+    int64_t *ti = realloc(ps->time, nc * sizeof *ti);
+    if (ti != NULL)
+        ps->time = ti;
+    double *co = realloc(ps->compound, nc * sizeof *co);
+    if (co != NULL)
+        ps->compound = co;
+    if (sy == NULL || ti == NULL || co == NULL)
+        return COCE_ENOMEM;
+    *cap = nc;
+    return COCE_OK;
+}
+
+/* "VUT/BTC", "vut-btc", "VUT" -> "VUT" (the base asset, as trade files and
+ * events name it). 0 when empty or too long. */
+static int post_symbol(const char *s, size_t len, char *out)
+{
+    while (len > 0 && isspace((unsigned char)*s)) {
+        ++s;
+        --len;
+    }
+    size_t k = 0;
+    while (k < len && s[k] != '/' && s[k] != '-' && s[k] != '_')
+        ++k;
+    while (k > 0 && isspace((unsigned char)s[k - 1]))
+        --k;
+    if (k == 0 || k >= SYM_LEN)
+        return 0;
+    for (size_t i = 0; i < k; ++i)
+        out[i] = (char)toupper((unsigned char)s[i]);
+    out[k] = '\0';
+    return 1;
+}
+
+typedef struct post_key {
+    const char *sym;
+    int64_t time;
+    size_t idx;
+} post_key;
+
+static int cmp_post_key(const void *a, const void *b)
+{
+    const post_key *x = a, *y = b;
+    int c = strcmp(x->sym, y->sym);
+    if (c != 0)
+        return c;
+    if (x->time != y->time)
+        return (x->time > y->time) - (x->time < y->time);
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+static int post_set_sort(post_set *ps)
+{
+    post_key *k = malloc((ps->n > 0 ? ps->n : 1) * sizeof *k);
+    char(*sy)[SYM_LEN] = malloc((ps->n > 0 ? ps->n : 1) * sizeof *sy);
+    int64_t *ti = malloc((ps->n > 0 ? ps->n : 1) * sizeof *ti);
+    double *co = malloc((ps->n > 0 ? ps->n : 1) * sizeof *co);
+    if (k == NULL || sy == NULL || ti == NULL || co == NULL) {
+        free(k);
+        free(sy);
+        free(ti);
+        free(co);
+        return COCE_ENOMEM;
+    }
+    for (size_t i = 0; i < ps->n; ++i)
+        k[i] = (post_key){ps->sym[i], ps->time[i], i};
+    qsort(k, ps->n, sizeof *k, cmp_post_key);
+    for (size_t i = 0; i < ps->n; ++i) {
+        memcpy(sy[i], ps->sym[k[i].idx], SYM_LEN);
+        ti[i] = ps->time[k[i].idx];
+        co[i] = ps->compound[k[i].idx];
+    }
+    free(k);
+    free(ps->sym);
+    free(ps->time);
+    free(ps->compound);
+    ps->sym = sy;
+    ps->time = ti;
+    ps->compound = co;
+    return COCE_OK;
+}
+
+/* The lexicon directory: dir, else $COCE_DATA_DIR/sentiment, else
+ * data/sentiment (as `coce sentiment`). */
+static int open_scorer(const char *dir, coce_sentiment **s, coce_err *err)
+{
+    char envdir[4096], lex[4200], emo[4200], add[4200];
+    if (dir == NULL) {
+        const char *data = getenv("COCE_DATA_DIR");
+        dir = "data/sentiment";
+        if (data != NULL && data[0] != '\0') {
+            (void)snprintf(envdir, sizeof envdir, "%s/sentiment", data);
+            dir = envdir;
+        }
+    }
+    (void)snprintf(lex, sizeof lex, "%s/vader_lexicon.txt", dir);
+    (void)snprintf(emo, sizeof emo, "%s/emoji_utf8_lexicon.txt", dir);
+    (void)snprintf(add, sizeof add, "%s/crypto_lexicon.tsv", dir);
+    return coce_sentiment_new(lex, emo, add, s, err);
+}
+
+/* posts.csv of `coce synth` (time_ms,symbol,text; the text is the rest of
+ * the line), each scored with VADER and the crypto add-on lexicon
+ * (alpha/sentiment.h). */
+static int load_posts(const char *path, const char *lexicon_dir,
+                      post_set *ps, coce_err *err)
+{
+    memset(ps, 0, sizeof *ps);
+    coce_sentiment *sc = NULL;
+    int rc = open_scorer(lexicon_dir, &sc, err);
+    if (rc != COCE_OK)
+        return rc;
+    FILE *f = fopen(path, "re");
+    if (f == NULL) {
+        coce_sentiment_free(sc);
+        return coce_err_set(err, COCE_ENOTFOUND, "%s: cannot open", path);
+    }
+    char *line = NULL;
+    size_t cap_line = 0, cap = 0, lineno = 0;
+    ssize_t got;
+    while (rc == COCE_OK && (got = getline(&line, &cap_line, f)) > 0) {
+        ++lineno;
+        size_t len = (size_t)got;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (len == 0)
+            continue;
+        if (lineno == 1) {
+            if (strncmp(line, "time_ms,symbol,", 15) != 0)
+                rc = coce_err_set(err, COCE_EPARSE,
+                                  "%s:1: header must be time_ms,symbol,text",
+                                  path);
+            continue;
+        }
+        char *c1 = strchr(line, ',');
+        char *c2 = c1 != NULL ? strchr(c1 + 1, ',') : NULL;
+        char *end = NULL;
+        long long t = strtoll(line, &end, 10);
+        if (c2 == NULL || end != c1 || end == line) {
+            rc = coce_err_set(err, COCE_EPARSE,
+                              "%s:%zu: column 'time_ms': expected "
+                              "time_ms,symbol,text",
+                              path, lineno);
+            break;
+        }
+        if (post_set_grow(ps, &cap) != COCE_OK) {
+            rc = coce_err_set(err, COCE_ENOMEM, "out of memory");
+            break;
+        }
+        if (!post_symbol(c1 + 1, (size_t)(c2 - c1 - 1), ps->sym[ps->n])) {
+            rc = coce_err_set(err, COCE_EPARSE,
+                              "%s:%zu: column 'symbol': empty or too long",
+                              path, lineno);
+            break;
+        }
+        coce_sentiment_scores s;
+        rc = coce_sentiment_score(sc, c2 + 1, len - (size_t)(c2 + 1 - line),
+                                  &s);
+        if (rc != COCE_OK) {
+            rc = coce_err_set(err, rc, "%s:%zu: column 'text': %s", path,
+                              lineno, coce_strerror(rc));
+            break;
+        }
+        ps->time[ps->n] = (int64_t)t;
+        ps->compound[ps->n] = s.compound;
+        ++ps->n;
+    }
+    free(line);
+    (void)fclose(f);
+    coce_sentiment_free(sc);
+    if (rc == COCE_OK && lineno == 0)
+        rc = coce_err_set(err, COCE_EPARSE, "%s: empty file", path);
+    if (rc == COCE_OK && post_set_sort(ps) != COCE_OK)
+        rc = coce_err_set(err, COCE_ENOMEM, "out of memory");
+    if (rc != COCE_OK)
+        post_set_free(ps);
+    return rc;
+}
+
+/* "all" or a comma list of sentiment column names. */
+static int parse_sent_columns(const char *arg, unsigned *mask)
+{
+    if (strcmp(arg, "all") == 0) {
+        *mask = COCE_SF_ALL;
+        return COCE_OK;
+    }
+    char buf[256];
+    if (strlen(arg) >= sizeof buf)
+        return COCE_EINVAL;
+    (void)snprintf(buf, sizeof buf, "%s", arg);
+    unsigned m = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok != NULL;
+         tok = strtok_r(NULL, ",", &save)) {
+        int i = coce_sentiment_features_index(tok);
+        if (i < 0)
+            return COCE_EINVAL;
+        m |= 1u << (unsigned)i;
+    }
+    if (m == 0)
+        return COCE_EINVAL;
+    *mask = m;
+    return COCE_OK;
+}
+
+/* Per asset of one trade file: its posts [next, end) of the post set and
+ * the streaming sentiment columns. */
+typedef struct sent_join {
+    const post_set *ps;
+    const coce_sentiment_features_cfg *cfg;
+    coce_sentiment_features *h;
+    size_t next, end;
+} sent_join;
+
+/* Sentiment columns at the close of the chunk (posts before it only). */
+static int sent_values(sent_join *j, int64_t close_ms, double *out,
+                       coce_err *err)
+{
+    int rc = COCE_OK;
+    for (; rc == COCE_OK && j->next < j->end &&
+           j->ps->time[j->next] < close_ms;
+         ++j->next)
+        rc = coce_sentiment_features_push(j->h, j->ps->time[j->next],
+                                          j->ps->compound[j->next], err);
+    if (rc == COCE_OK)
+        rc = coce_sentiment_features_values(j->h, close_ms, out, err);
+    return rc;
+}
+
 /* ---- coce features ------------------------------------------------------ */
 
 typedef struct feat_stats {
-    size_t files, trades, rows, pos, skip, events, events_onset;
+    size_t files, trades, rows, pos, skip, events, events_onset, posts;
 } feat_stats;
 
 static int cmp_i64(const void *a, const void *b)
@@ -344,11 +601,14 @@ static int cmp_i64(const void *a, const void *b)
 }
 
 static void write_row(FILE *out, const char *symbol,
-                      const coce_detector_event *ev, int label)
+                      const coce_detector_event *ev, const double *sv,
+                      size_t n_sv, int label)
 {
     (void)fprintf(out, "%s,%lld", symbol, (long long)ev->row.chunk_start_ms);
     for (size_t j = 0; j < ev->n_features; ++j)
         (void)fprintf(out, ",%.17g", ev->row.v[j]);
+    for (size_t j = 0; j < n_sv; ++j)
+        (void)fprintf(out, ",%.17g", sv[j]);
     (void)fprintf(out, ",%d\n", label);
 }
 
@@ -357,27 +617,58 @@ typedef struct asset_span {
     int64_t first, last;
     int64_t *onsets;
     size_t n_onsets;
+    sent_join sj; /* sj.h NULL without --posts */
 } asset_span;
 
-/* Writes a published row of e, labelled from its asset's onsets. */
-static void label_row(FILE *out, const coce_symbols *syms,
-                      const coce_detector_event *e, const asset_span *s,
-                      int64_t chunk_ms, feat_stats *st)
+/* Writes a published row of e, labelled from its asset's onsets, with its
+ * sentiment columns when posts are given. */
+static int label_row(FILE *out, const coce_symbols *syms,
+                     const coce_detector_event *e, asset_span *s,
+                     int64_t chunk_ms, feat_stats *st, coce_err *err)
 {
     if (!coce_features_row_published(&e->row))
-        return;
+        return COCE_OK;
+    double sv[COCE_SF_COUNT];
+    size_t n_sv = 0;
+    if (s->sj.h != NULL) {
+        int rc = sent_values(&s->sj, e->row.close_ms, sv, err);
+        if (rc != COCE_OK)
+            return rc;
+        n_sv = coce_sentiment_features_count(s->sj.cfg);
+    }
     int lab = coce_label_chunk(e->row.chunk_start_ms, chunk_ms, s->onsets,
                                s->n_onsets);
-    write_row(out, coce_symbols_name(syms, e->asset), e, lab);
+    write_row(out, coce_symbols_name(syms, e->asset), e, sv, n_sv, lab);
     ++st->rows;
     st->pos += lab == COCE_LABEL_POS;
     st->skip += lab == COCE_LABEL_SKIP;
+    return COCE_OK;
+}
+
+/* The posts of `symbol` in ps (sorted by symbol): [*first, *first + k). */
+static size_t posts_of(const post_set *ps, const char *symbol, size_t *first)
+{
+    size_t lo = 0, hi = ps->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(ps->sym[mid], symbol) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *first = lo;
+    size_t k = 0;
+    while (lo + k < ps->n && strcmp(ps->sym[lo + k], symbol) == 0)
+        ++k;
+    return k;
 }
 
 /* One trade file through the detector: rows of published chunks, labelled
  * from the events inside the file's time range (labels.h rule). */
 static int features_file(const char *path, const coce_features_cfg *fcfg,
-                         const coce_event *ev, size_t n_ev, FILE *out,
+                         const coce_event *ev, size_t n_ev,
+                         const post_set *ps,
+                         const coce_sentiment_features_cfg *scfg, FILE *out,
                          feat_stats *st, coce_err *err)
 {
     coce_symbols *syms = NULL;
@@ -429,6 +720,18 @@ static int features_file(const char *path, const coce_features_cfg *fcfg,
                 ev[e].onset_ms != INT64_MIN ? ev[e].onset_ms : ev[e].time_ms;
         }
         qsort(sp[a].onsets, sp[a].n_onsets, sizeof *sp[a].onsets, cmp_i64);
+        if (ps == NULL)
+            continue;
+        sent_join *j = &sp[a].sj;
+        j->ps = ps;
+        j->cfg = scfg;
+        size_t np = posts_of(ps, coce_symbols_name(syms, (coce_asset_id)a),
+                             &j->next);
+        j->end = j->next + np;
+        st->posts += np;
+        rc = coce_sentiment_features_new(scfg, &j->h, err);
+        if (rc != COCE_OK)
+            goto done;
     }
     coce_detector_event e;
     for (size_t i = 0; i <= n; ++i) {
@@ -444,14 +747,18 @@ static int features_file(const char *path, const coce_features_cfg *fcfg,
                                            sp[a].last + fcfg->chunk_ms, &e,
                                            &emitted, err);
                 if (rc == COCE_OK && emitted)
-                    label_row(out, syms, &e, &sp[a], fcfg->chunk_ms, st);
+                    rc = label_row(out, syms, &e, &sp[a], fcfg->chunk_ms, st,
+                                   err);
             }
             break;
         }
         if (rc != COCE_OK)
             goto done;
         if (emitted)
-            label_row(out, syms, &e, &sp[e.asset], fcfg->chunk_ms, st);
+            rc = label_row(out, syms, &e, &sp[e.asset], fcfg->chunk_ms, st,
+                           err);
+        if (rc != COCE_OK)
+            goto done;
     }
     if (rc != COCE_OK)
         coce_err_prefix(err, "%s: ", path);
@@ -461,8 +768,10 @@ done:
     if (rc != COCE_OK && err != NULL && strstr(err->msg, path) == NULL)
         coce_err_prefix(err, "%s: ", path);
     if (sp != NULL)
-        for (size_t a = 0; a < n_assets; ++a)
+        for (size_t a = 0; a < n_assets; ++a) {
             free(sp[a].onsets);
+            coce_sentiment_features_free(sp[a].sj.h);
+        }
     free(sp);
     coce_detector_free(d);
     free(t);
@@ -480,10 +789,14 @@ int coce_cmd_features(int argc, char **argv)
         {"window", required_argument, NULL, 'w'},
         {"extras", no_argument, NULL, 'x'},
         {"exchange", required_argument, NULL, 'X'},
+        {"posts", required_argument, NULL, 'P'},
+        {"lexicon-dir", required_argument, NULL, 'L'},
+        {"sentiment-columns", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *cmd = "features", *trades = NULL, *out_path = NULL;
-    const char *exchange = "binance";
+    const char *exchange = "binance", *posts = NULL, *lexicon_dir = NULL;
+    unsigned sent_cols = COCE_SF_DEFAULT_COLUMNS;
     char *ev_files[MAX_EVENT_FILES];
     size_t n_ev_files = 0, window = 0;
     int64_t chunk_ms = 25000;
@@ -516,10 +829,26 @@ int coce_cmd_features(int argc, char **argv)
         case 'X':
             exchange = optarg;
             break;
+        case 'P':
+            posts = optarg;
+            break;
+        case 'L':
+            lexicon_dir = optarg;
+            break;
+        case 'S':
+            if (parse_sent_columns(optarg, &sent_cols) != COCE_OK)
+                return fail(cmd, EXIT_USAGE,
+                            "--sentiment-columns '%s': all or a "
+                            "comma list of sent_mentions, sent_mention_ratio, "
+                            "sent_compound_delta, sent_compound_vel",
+                            optarg);
+            break;
         case 'h':
             (void)printf("usage: coce features --trades FILE|DIR --events "
                          "EVENTS [--events MORE] --chunk 25s --out F.csv "
-                         "[--window N] [--extras] [--exchange binance]\n");
+                         "[--window N] [--extras] [--exchange binance] "
+                         "[--posts posts.csv [--lexicon-dir DIR] "
+                         "--sentiment-columns all|LIST]\n");
             return EXIT_OK;
         default:
             return unknown_option(cmd, argv);
@@ -535,16 +864,39 @@ int coce_cmd_features(int argc, char **argv)
     fcfg.extras = extras;
     coce_err err;
     coce_err_clear(&err);
+    if (posts != NULL && sent_cols == 0)
+        return fail(cmd, EXIT_USAGE,
+                    "--posts: no sentiment column gained on the generated "
+                    "market, so none is on by default "
+                    "(docs/pump_model_sentiment.md); choose them with "
+                    "--sentiment-columns all|LIST");
+    coce_sentiment_features_cfg scfg;
+    coce_sentiment_features_cfg_default(&scfg, chunk_ms);
+    scfg.columns = sent_cols;
+    if (posts != NULL &&
+        coce_sentiment_features_cfg_check(&scfg, &err) != COCE_OK)
+        return fail(cmd, EXIT_USAGE,
+                    "--posts needs a chunk that divides 15 min: %s", err.msg);
     coce_event *ev = NULL;
     size_t n_ev = 0;
     int rc = load_events(ev_files, n_ev_files, exchange, &ev, &n_ev, &err);
     if (rc != COCE_OK)
         return fail_err(cmd, rc, &err);
+    post_set ps;
+    memset(&ps, 0, sizeof ps);
+    if (posts != NULL) {
+        rc = load_posts(posts, lexicon_dir, &ps, &err);
+        if (rc != COCE_OK) {
+            free(ev);
+            return fail_err(cmd, rc, &err);
+        }
+    }
     char **paths = NULL;
     size_t n_paths = 0;
     rc = trade_paths(trades, &paths, &n_paths, &err);
     if (rc != COCE_OK) {
         free(ev);
+        post_set_free(&ps);
         return fail_err(cmd, rc, &err);
     }
     size_t tmp_len = strlen(out_path) + 5;
@@ -557,19 +909,26 @@ int coce_cmd_features(int argc, char **argv)
     if (out == NULL) {
         free(tmp);
         free(ev);
+        post_set_free(&ps);
         coce_trade_dir_list_free(paths, n_paths);
         return fail(cmd, EXIT_RUNTIME, "%s: cannot write", out_path);
     }
     (void)fprintf(out, "symbol,chunk_start");
     for (size_t j = 0; j < coce_features_count(&fcfg); ++j)
         (void)fprintf(out, ",%s", coce_features_name(j));
+    for (size_t j = 0; posts != NULL && j < coce_sentiment_features_count(&scfg);
+         ++j)
+        (void)fprintf(out, ",%s", coce_sentiment_features_name(&scfg, j));
     (void)fprintf(out, ",label\n");
     feat_stats st;
     memset(&st, 0, sizeof st);
     for (size_t i = 0; i < n_paths && rc == COCE_OK; ++i)
-        rc = features_file(paths[i], &fcfg, ev, n_ev, out, &st, &err);
+        rc = features_file(paths[i], &fcfg, ev, n_ev,
+                           posts != NULL ? &ps : NULL, &scfg, out, &st, &err);
     int wrc = fclose(out);
     free(ev);
+    size_t ps_n = ps.n;
+    post_set_free(&ps);
     coce_trade_dir_list_free(paths, n_paths);
     if (rc == COCE_OK && wrc != 0)
         rc = coce_err_set(&err, COCE_EIO, "%s: write failed", out_path);
@@ -586,6 +945,10 @@ int coce_cmd_features(int argc, char **argv)
                  "labelled onset), chunk %lld ms, window %zu -> %s\n",
                  st.files, st.trades, st.rows, st.pos, st.skip, st.events,
                  st.events_onset, (long long)chunk_ms, fcfg.window, out_path);
+    if (posts != NULL)
+        (void)printf("features: %zu posts scored, %zu joined to the trade "
+                     "files' assets, %zu sentiment columns\n",
+                     ps_n, st.posts, coce_sentiment_features_count(&scfg));
     return EXIT_OK;
 }
 
@@ -1864,6 +2227,37 @@ int coce_cmd_detect(int argc, char **argv)
 
 /* ---- coce eval ---------------------------------------------------------- */
 
+/* The chunk start at `frac` of the table's time range (--time-split). */
+static int64_t time_cut(const ftable *t, double frac)
+{
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (size_t i = 0; i < t->n; ++i) {
+        lo = t->start[i] < lo ? t->start[i] : lo;
+        hi = t->start[i] > hi ? t->start[i] : hi;
+    }
+    if (t->n == 0)
+        return 0;
+    return lo + (int64_t)(frac * (double)(hi - lo));
+}
+
+/* Cuts every file segment at `cut`, so that the part before and the part
+ * after are separate streams (pause, coverage, pumps in range): a pump of
+ * the test period is never counted as a training-period pump and back. */
+static void split_segments(ftable *t, int64_t cut)
+{
+    size_t n_segs = 0;
+    uint32_t prev_old = 0;
+    for (size_t i = 0; i < t->n; ++i) {
+        uint32_t old = t->seg[i];
+        if (i == 0 || old != prev_old ||
+            (t->start[i - 1] < cut && t->start[i] >= cut))
+            ++n_segs;
+        prev_old = old;
+        t->seg[i] = (uint32_t)(n_segs - 1);
+    }
+    t->n_segs = n_segs;
+}
+
 /* Year of a segment: of its positive row, else of its last row - 7 days
  * (the trade files end 7 days after their pump). */
 static void segment_years(const ftable *t, int *year)
@@ -2054,9 +2448,11 @@ int coce_cmd_eval(int argc, char **argv)
         {"threshold-folds", required_argument, NULL, 'T'},
         {"pause-minutes", required_argument, NULL, 'p'},
         {"no-kfold", no_argument, NULL, 'K'},
+        {"time-split", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *cmd = "eval", *model = NULL, *features = NULL;
+    double time_split = 0;
     char *ev_files[MAX_EVENT_FILES];
     size_t n_ev_files = 0, folds = 5, thr_folds = 5, pause_min = 30;
     uint64_t seed = 20200601;
@@ -2099,10 +2495,18 @@ int coce_cmd_eval(int argc, char **argv)
         case 'K':
             kfold = 0;
             break;
+        case 'S':
+            if (parse_double(optarg, &time_split) != COCE_OK ||
+                time_split <= 0 || time_split >= 1)
+                return fail(cmd, EXIT_USAGE,
+                            "--time-split '%s': a fraction in (0, 1)",
+                            optarg);
+            break;
         case 'h':
             (void)printf("usage: coce eval --model M --features F [--events "
                          "E]... [--folds 5] [--seed S] [--baseline] "
-                         "[--threshold-folds 5] [--no-kfold]\n");
+                         "[--threshold-folds 5] [--no-kfold] "
+                         "[--time-split FRACTION]\n");
             return EXIT_OK;
         default:
             return unknown_option(cmd, argv);
@@ -2115,6 +2519,8 @@ int coce_cmd_eval(int argc, char **argv)
     int rc = load_model_table(cmd, model, features, &m, &t);
     if (rc != EXIT_OK)
         return rc;
+    if (time_split > 0)
+        split_segments(&t, time_cut(&t, time_split));
     coce_err err;
     coce_err_clear(&err);
     train_cfg tc;
@@ -2232,7 +2638,23 @@ int coce_cmd_eval(int argc, char **argv)
         (void)snprintf(name, sizeof name, "%zu-fold", folds);
         report(&ec, name, NULL, score, above);
     }
-    /* 3. leave-one-year-out by the pump's year (train on the others) */
+    /* 3. time-ordered split: train before T, test from T on */
+    if (time_split > 0) {
+        int64_t cut = time_cut(&t, time_split);
+        for (size_t i = 0; i < n; ++i) {
+            sel[i] = t.start[i] >= cut;
+            trn[i] = !sel[i];
+        }
+        coce_err e2;
+        coce_err_clear(&e2);
+        int r2 = fit_and_score(&ec, trn, sel, &tc, baseline, score, above,
+                               &e2);
+        if (r2 != COCE_OK)
+            (void)printf("%-16s skipped: %s\n", "time-split(fwd)", e2.msg);
+        else
+            report(&ec, "time-split(fwd)", sel, score, above);
+    }
+    /* 4. leave-one-year-out by the pump's year (train on the others) */
     segment_years(&t, year);
     int years[16];
     size_t n_years = 0;

@@ -2,11 +2,13 @@
  *
  *   coce features --trades FILE|DIR --events EVENTS [--events MORE] --chunk 25s
  *                 --out features.csv [--window N] [--extras] [--exchange X]
+ *                 [--posts posts.csv --sentiment-columns all|LIST
+ *                  [--lexicon-dir DIR]]   (docs/pump_model_sentiment.md)
  *   coce train    --features F --out model.json [--C 1.0] [--chunk 25s]
  *                 [--window N] [--threshold-folds 5] [--prepare logratio|clip]
  *   coce predict  --model M --features F --out P
  *   coce eval     --model M --features F [--events E]... [--folds 5]
- *                 [--seed S] [--baseline]
+ *                 [--seed S] [--baseline] [--no-kfold] [--time-split FRAC]
  *   coce detect   --model M --trades FILE|DIR [--out alerts.csv]
  *                 [--pause-minutes 30] [--window N]
  *   coce retrain  --features F [--model models/pump_25s.json]
