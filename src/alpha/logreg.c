@@ -10,6 +10,9 @@
  * Wright, Algorithm 3.1 with c1 = 1e-4, contraction 1/2). */
 #define ARMIJO_C1 1e-4
 #define MAX_HALVINGS 60
+/* Relative objective decrease below which a refused full Newton step means
+ * the rounding limit is reached (see coce_logreg_fit). */
+#define STALL_REL 1e-10
 
 void coce_logreg_opts_default(coce_logreg_opts *o)
 {
@@ -285,6 +288,24 @@ int coce_logreg_fit(const double *X, const uint8_t *y, size_t n, size_t d,
                 break;
             }
             alpha *= 0.5;
+        }
+        /* Rounding limit: the full Newton step was refused although the
+         * Newton decrement lambda^2 = -slope promises a decrease of
+         * lambda^2 / 2 below 1e-10 of F; F - F* is of that order (Boyd &
+         * Vandenberghe, Convex Optimization, 2004, sec. 9.5.1; for the
+         * logistic loss Bach, "Self-concordant analysis for logistic
+         * regression", EJS 2010, Prop. 2). With large class weights and
+         * features the gradient test alone can stall there: a gradient
+         * along a stiff direction of H stays far above tol while beta
+         * moves by an ulp. */
+        if (alpha < 1.0 && -0.5 * slope <= STALL_REL * fmax(1.0, fabs(f))) {
+            if (accepted) {
+                memcpy(beta, trial, (d + 1) * sizeof *beta);
+                f = ft;
+                ++iter;
+            }
+            rc = COCE_OK;
+            break;
         }
         if (!accepted)
             break;

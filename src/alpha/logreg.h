@@ -41,7 +41,13 @@ size_t coce_logreg_work_size(size_t n, size_t d);
  * Convergence: max_j |grad F / C|_j <= tol, the quantity sklearn's lbfgs
  * compares with its tol. The test uses max(tol, 8 * DBL_EPSILON * S) with
  * S = sum_i s_i * max(1, max_j |x_ij|), the rounding floor of that gradient
- * sum, so that tol = 0 or a tol below the floor still terminates.
+ * sum, so that tol = 0 or a tol below the floor still terminates. The
+ * fit also ends (COCE_OK) at the rounding limit: when the full Newton step
+ * fails the line search while the Newton decrement promises less than
+ * 1e-10 * max(1, |F|) of decrease (F - F* is then of that order; Boyd &
+ * Vandenberghe 2004, sec. 9.5.1). Large class weights and feature values
+ * make the gradient along stiff directions of the Hessian stay far above
+ * tol there, although beta no longer changes by more than a few ulps.
  *
  * Returns COCE_OK; COCE_EINVAL on bad input (NULL pointers, n == 0,
  * d > COCE_LOGREG_MAX_D, y not 0/1, non-finite X, C/weights not positive and

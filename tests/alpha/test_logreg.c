@@ -185,6 +185,76 @@ static void test_sklearn_pumplike(void **state)
     check_fixture("pumplike");
 }
 
+/* tests/reference/logreg_stall_ref.py: 50 000 x 12 heavy-tailed rows, 10
+ * positives with weight 2500, built here by the script's generator (IEEE
+ * adds and multiplies only, so bit-identical). The solver used to stall at
+ * the rounding limit (gradient ~1e-5 > tol, full step refused) until
+ * max_iter; it must now stop there with the minimiser. */
+static uint64_t stall_state;
+static double stall_uniform(void)
+{
+    stall_state ^= stall_state << 13;
+    stall_state ^= stall_state >> 7;
+    stall_state ^= stall_state << 17;
+    return (double)(stall_state >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static void test_rounding_limit(void **state)
+{
+    (void)state;
+    char *fit = fit_text("stall");
+    size_t n = (size_t)fit_value(fit, "n"), d = (size_t)fit_value(fit, "d");
+    double *X = malloc(n * d * sizeof *X);
+    uint8_t *y = malloc(n);
+    assert_non_null(X);
+    assert_non_null(y);
+    stall_state = 1u * 2654435761u + 1u;
+    double checksum = 0.0;
+    size_t pos = 0;
+    for (size_t i = 0; i < n; ++i) {
+        y[i] = i % 5000 == 0;
+        pos += y[i];
+        for (size_t j = 0; j < d; ++j) {
+            double a = 0.0;
+            for (int k = 0; k < 12; ++k)
+                a += stall_uniform();
+            double v = a - 6.0;
+            if (stall_uniform() < 0.01)
+                v *= 50.0;
+            if (y[i] && j < 3)
+                v += 8.0;
+            X[i * d + j] = v;
+            checksum += v;
+        }
+    }
+    assert_int_equal(pos, (size_t)fit_value(fit, "positives"));
+    assert_close(checksum, fit_value(fit, "x_checksum"), 1e-9, 1e-9);
+
+    coce_logreg_opts o;
+    coce_logreg_opts_default(&o);
+    o.weight_pos = (double)n / (2.0 * (double)pos);
+    o.weight_neg = (double)n / (2.0 * (double)(n - pos));
+    double *work = malloc(coce_logreg_work_size(n, d) * sizeof *work);
+    assert_non_null(work);
+    double beta[COCE_LOGREG_MAX_D + 1];
+    double obj = 0.0;
+    size_t iters = 0;
+    assert_int_equal(coce_logreg_fit(X, y, n, d, &o, beta, &obj, &iters, work),
+                     COCE_OK);
+    assert_true(iters < 50);
+    char key[32];
+    for (size_t j = 0; j < d; ++j) {
+        snprintf(key, sizeof key, "coef_%zu", j);
+        assert_close(beta[j], fit_value(fit, key), 1e-7, 1e-8);
+    }
+    assert_close(beta[d], fit_value(fit, "intercept"), 1e-7, 1e-8);
+    assert_close(obj, fit_value(fit, "objective"), 1e-10, 0.0);
+    free(work);
+    free(X);
+    free(y);
+    free(fit);
+}
+
 /* Intercept-only model: dF/db = 0 gives the weighted log-odds
  * b = log(w+ P / (w- N)) in closed form. */
 static void test_intercept_only_closed_form(void **state)
@@ -367,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_sklearn_small_and_large_c),
         cmocka_unit_test(test_sklearn_imbalanced_weights),
         cmocka_unit_test(test_sklearn_pumplike),
+        cmocka_unit_test(test_rounding_limit),
         cmocka_unit_test(test_intercept_only_closed_form),
         cmocka_unit_test(test_separable_large_c),
         cmocka_unit_test(test_single_class_and_no_intercept),
