@@ -26,7 +26,7 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define TRADES_AVX2 1
-#define TARGET_AVX2 __attribute__((target("avx2,bmi,popcnt")))
+#define TARGET_AVX2 __attribute__((target("avx2,bmi,bmi2,popcnt")))
 #else
 #define TRADES_AVX2 0
 #endif
@@ -620,40 +620,226 @@ static inline TARGET_AVX2 uint64_t value16_avx2(__m128i x)
            (uint32_t)_mm_extract_epi32(t, 1);
 }
 
-/* num16 on CPUs with AVX2 (so SSSE3 and SSE4.1): one byte shuffle squeezes
- * out the point and right-aligns the digits. Same contract. */
-static inline TARGET_AVX2 int num16_avx2(const char *s, size_t n,
-                                         double *out, int *sign)
+/* Byte shuffles that right-align the significand digits of a number whose
+ * significand occupies bytes [0, se) with its point at byte p (p == se: no
+ * point): output byte j of row se * 17 + p takes digit k = j - (16 - nd),
+ * nd = the digit count, from byte k (k + 1 past the point), or is zeroed
+ * (0x80) for k < 0. A table load replaces the per-number broadcasts and
+ * compares that built the same indices (W. Mula and D. Lemire, "Faster
+ * Base64 Encoding and Decoding Using AVX2 Instructions", ACM TOW 2018, use
+ * pshufb tables the same way). Rows with p > se are never used. */
+#define SH_ND(se, p) ((se) - ((p) < (se)))
+#define SH_K(se, p, j) ((j) - 16 + SH_ND(se, p))
+#define SH_B(se, p, j)                                                         \
+    (unsigned char)(SH_K(se, p, j) < 0                                         \
+                        ? 0x80                                                 \
+                        : SH_K(se, p, j) + (SH_K(se, p, j) >= (p)))
+#define SH_ROW(se, p)                                                          \
+    {SH_B(se, p, 0),  SH_B(se, p, 1),  SH_B(se, p, 2),  SH_B(se, p, 3),        \
+     SH_B(se, p, 4),  SH_B(se, p, 5),  SH_B(se, p, 6),  SH_B(se, p, 7),        \
+     SH_B(se, p, 8),  SH_B(se, p, 9),  SH_B(se, p, 10), SH_B(se, p, 11),       \
+     SH_B(se, p, 12), SH_B(se, p, 13), SH_B(se, p, 14), SH_B(se, p, 15)}
+#define SH_SE(se)                                                              \
+    SH_ROW(se, 0), SH_ROW(se, 1), SH_ROW(se, 2), SH_ROW(se, 3),                \
+        SH_ROW(se, 4), SH_ROW(se, 5), SH_ROW(se, 6), SH_ROW(se, 7),            \
+        SH_ROW(se, 8), SH_ROW(se, 9), SH_ROW(se, 10), SH_ROW(se, 11),          \
+        SH_ROW(se, 12), SH_ROW(se, 13), SH_ROW(se, 14), SH_ROW(se, 15),        \
+        SH_ROW(se, 16)
+static const unsigned char SHUF[17 * 17][16] = {
+    SH_SE(0),  SH_SE(1),  SH_SE(2),  SH_SE(3),  SH_SE(4),  SH_SE(5),
+    SH_SE(6),  SH_SE(7),  SH_SE(8),  SH_SE(9),  SH_SE(10), SH_SE(11),
+    SH_SE(12), SH_SE(13), SH_SE(14), SH_SE(15), SH_SE(16)};
+#undef SH_SE
+#undef SH_ROW
+#undef SH_B
+#undef SH_K
+#undef SH_ND
+
+/* Clinger's fast path as two table lookups and no branch: v = w * MUL[i] /
+ * DIV[i], i = e10 + 22; for e10 >= 0 the division by 1 is exact, for e10 <
+ * 0 the multiplication by 1 is, so the one rounding is that of the exact
+ * product or quotient of two exact doubles (Clinger 1990, sec. 4). Padded
+ * to 64 so that an index masked with 63 stays inside. */
+#define P10S(x)                                                                \
+    x##e0, x##e1, x##e2, x##e3, x##e4, x##e5, x##e6, x##e7, x##e8, x##e9,      \
+        x##e10, x##e11, x##e12, x##e13, x##e14, x##e15, x##e16, x##e17,        \
+        x##e18, x##e19, x##e20, x##e21, x##e22
+#define ONES8 1, 1, 1, 1, 1, 1, 1, 1
+static const double CL_MUL[64] = {ONES8, ONES8, 1, 1, 1, 1, 1, 1,
+                                  P10S(1), ONES8, ONES8, 1, 1, 1};
+static const double CL_DIV[64] = {1e22, 1e21, 1e20, 1e19, 1e18, 1e17, 1e16,
+                                  1e15, 1e14, 1e13, 1e12, 1e11, 1e10, 1e9,
+                                  1e8,  1e7,  1e6,  1e5,  1e4,  1e3,  1e2,
+                                  1e1,  1,    ONES8, ONES8, ONES8, ONES8,
+                                  ONES8, 1};
+#undef ONES8
+#undef P10S
+
+/* Byte constants of the AVX2 number kernel, loaded from memory: built in
+ * registers (move + broadcast) they cost the compiler two instructions each
+ * per row. */
+typedef struct num_consts {
+    __m256i zero_ch, nine, dot, minus, plus, lower, e, m10, m100, m10k, e8;
+} num_consts;
+
+static inline TARGET_AVX2 num_consts num_consts_load(void)
 {
-    const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
-    num_shape h = num_classify(s, n, v);
-    const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
-    /* output byte j <- digit k = j - (16 - nd), which sits at byte k, or
-     * k + 1 past the point; k < 0 has its high bit set: a zero */
-    const __m128i iota =
-        _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    __m128i k = _mm_sub_epi8(iota, _mm_set1_epi8((char)(16 - h.nd)));
-    __m128i past = _mm_cmpgt_epi8(k, _mm_set1_epi8((char)((int)h.p - 1)));
-    uint64_t w = value16_avx2(_mm_shuffle_epi8(d, _mm_sub_epi8(k, past)));
-    return num_finish(h, w, out, sign);
+    static const unsigned char B[7][32] __attribute__((aligned(32))) = {
+#define R32(c) {c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c,                 \
+                c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c}
+        R32('0'), R32(9), R32('.'), R32('-'), R32('+'), R32(0x20), R32('e')
+#undef R32
+    };
+    num_consts k;
+    /* the empty asm hides the values, so that the compiler keeps them in
+     * registers instead of rebuilding them */
+#define OPAQUE(v) __asm__("" : "+x"(v))
+    k.zero_ch = _mm256_load_si256((const __m256i *)(const void *)B[0]);
+    k.nine = _mm256_load_si256((const __m256i *)(const void *)B[1]);
+    k.dot = _mm256_load_si256((const __m256i *)(const void *)B[2]);
+    k.minus = _mm256_load_si256((const __m256i *)(const void *)B[3]);
+    k.plus = _mm256_load_si256((const __m256i *)(const void *)B[4]);
+    k.lower = _mm256_load_si256((const __m256i *)(const void *)B[5]);
+    k.e = _mm256_load_si256((const __m256i *)(const void *)B[6]);
+    k.m10 = _mm256_set1_epi16(0x010A);     /* 10, 1 */
+    k.m100 = _mm256_set1_epi32(0x00010064); /* 100, 1 */
+    k.m10k = _mm256_set1_epi32(0x00012710); /* 10^4, 1 */
+    k.e8 = _mm256_set1_epi64x(100000000);
+    OPAQUE(k.zero_ch);
+    OPAQUE(k.nine);
+    OPAQUE(k.dot);
+    OPAQUE(k.minus);
+    OPAQUE(k.plus);
+    OPAQUE(k.lower);
+    OPAQUE(k.e);
+#undef OPAQUE
+    return k;
 }
 
-/* 1..16 decimal digits at s (16 readable) -> 1 and *v, else 0; no branch. */
-static inline TARGET_AVX2 int int16_avx2(const char *s, size_t len,
-                                         int64_t *v)
+/* The shape of one number from its byte-class bitmaps (bit i = byte i; 16
+ * bytes readable at s): the usual price or amount, digits[.digits]
+ * optionally followed by exactly e[+-]dd or E[+-]dd (what printf's %e/%g,
+ * Python's repr and numpy write), at most 16 bytes, with at least one
+ * significand digit. Every condition is computed as 0/1 (no branch). tail:
+ * bit i set when bytes i-3..i are e, sign, digit, digit. Other exponent
+ * spellings (e5, e+005) are not of the form: the general path reads them. */
+typedef struct num_form {
+    unsigned bad; /* not 0: not of the form (or longer than 16 bytes) */
+    unsigned idx; /* row of SHUF */
+    int e10;      /* decimal exponent of the last significand digit */
+} num_form;
+
+/* Each condition is a value that is not 0 when it fails, and they are
+ * or-ed (one test per row at the end instead of a compare, set and and per
+ * condition). */
+static ALWAYS_INLINE TARGET_AVX2 num_form num_form_of(const char *s,
+                                                      size_t len, unsigned md,
+                                                      unsigned mdot,
+                                                      unsigned tail,
+                                                      unsigned mminus)
+{
+    num_form f;
+    const unsigned n = len < 16 ? (unsigned)len : 16u;
+    /* bit n - 1 of tail (none for n = 0: the shift is by 31 of a 16-bit
+     * mask); it implies n >= 4, so that the reads below stay in the 16
+     * bytes */
+    const unsigned has_e = (tail >> ((n - 1u) & 31u)) & 1u;
+    const unsigned se = n - 4 * has_e;
+    /* the non-digits of the significand, which must be one point at most */
+    const unsigned rest = _bzhi_u32(~md, se);
+    const unsigned has_dot = rest != 0;
+    const unsigned p = _tzcnt_u32(rest | (1u << (se & 31u)));
+    /* the two exponent digits (read at 0 when there are none) */
+    uint16_t ex = 0;
+    memcpy(&ex, s + ((n - 2) & (0u - has_e)), 2);
+    const unsigned y = (unsigned)ex - 0x3030u;
+    const int ev = (int)(((y & 0xFFu) * 10u + (y >> 8)) & (0u - has_e));
+    const int minus = (int)((mminus >> ((n - 3u) & 31u)) & has_e);
+    f.e10 = ((ev ^ -minus) + minus) - (int)(se - p - has_dot);
+    f.idx = se * 17u + p;
+    /* no digit at all shows as w == 0 (see num_value) */
+    f.bad = (rest & ~mdot) | _blsr_u32(rest) | (unsigned)((len - 1u) >> 4);
+    return f;
+}
+
+/* Clinger's fast path on w and f (see CL_MUL); not 0 when it does not apply
+ * or the value is 0 (w == 0, including no digit at all): w - 1 < 2^53
+ * covers both. */
+static ALWAYS_INLINE unsigned num_value(num_form f, uint64_t w, double *out)
+{
+    const unsigned i = (unsigned)(f.e10 + 22);
+    *out = (double)(int64_t)w * CL_MUL[i & 63] / CL_DIV[i & 63];
+    return f.bad | (unsigned)((w - 1u) >> 53) | (unsigned)(i > 44u);
+}
+
+/* Two numbers at once, one in each 128-bit lane of a 256-bit register (16
+ * bytes readable at a and at b): byte classes by 6 compares and 4
+ * movemasks for both, the digits right-aligned by one table shuffle per
+ * lane, converted by three multiply-adds and one 32x32->64 multiply for
+ * both (Lemire 2021, sec. 7; Mula 2014, both as above). Returns 0 when both
+ * are of num_form_of's form, in Clinger's range and not zero: then *va and
+ * *vb are bit for bit strtod's values. */
+static inline TARGET_AVX2 unsigned num2_avx2(const num_consts *k,
+                                             const char *a, size_t na,
+                                             const char *b, size_t nb,
+                                             double *va, double *vb)
+{
+    const __m256i v = _mm256_inserti128_si256(
+        _mm256_castsi128_si256(
+            _mm_loadu_si128((const __m128i *)(const void *)a)),
+        _mm_loadu_si128((const __m128i *)(const void *)b), 1);
+    const __m256i d = _mm256_sub_epi8(v, k->zero_ch);
+    const unsigned md = (unsigned)_mm256_movemask_epi8(
+        _mm256_cmpeq_epi8(_mm256_min_epu8(d, k->nine), d));
+    const unsigned mdot =
+        (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, k->dot));
+    const __m256i minus = _mm256_cmpeq_epi8(v, k->minus);
+    const unsigned mminus = (unsigned)_mm256_movemask_epi8(minus);
+    const unsigned msign = (unsigned)_mm256_movemask_epi8(
+        _mm256_or_si256(minus, _mm256_cmpeq_epi8(v, k->plus)));
+    const unsigned me = (unsigned)_mm256_movemask_epi8(
+        _mm256_cmpeq_epi8(_mm256_or_si256(v, k->lower), k->e));
+    /* bits 0..2 of each lane would take bytes of the other lane (or
+     * none): a pattern cannot end there */
+    const unsigned tail =
+        (me << 3) & (msign << 2) & (md << 1) & md & 0xFFF8FFF8u;
+    const num_form fa = num_form_of(a, na, md & 0xFFFFu, mdot & 0xFFFFu,
+                                    tail & 0xFFFFu, mminus & 0xFFFFu);
+    const num_form fb = num_form_of(b, nb, md >> 16, mdot >> 16, tail >> 16,
+                                    mminus >> 16);
+    const __m256i idx = _mm256_inserti128_si256(
+        _mm256_castsi128_si256(
+            _mm_loadu_si128((const __m128i *)(const void *)SHUF[fa.idx])),
+        _mm_loadu_si128((const __m128i *)(const void *)SHUF[fb.idx]), 1);
+    __m256i t = _mm256_shuffle_epi8(d, idx);
+    t = _mm256_maddubs_epi16(t, k->m10);
+    t = _mm256_madd_epi16(t, k->m100);
+    t = _mm256_packus_epi32(t, t);
+    t = _mm256_madd_epi16(t, k->m10k);
+    /* per lane: u32 0 = the high 8 digits, u32 1 = the low 8 */
+    t = _mm256_add_epi64(_mm256_mul_epu32(t, k->e8), _mm256_srli_epi64(t, 32));
+    const uint64_t wa = (uint64_t)_mm256_extract_epi64(t, 0);
+    const uint64_t wb = (uint64_t)_mm256_extract_epi64(t, 2);
+    return num_value(fa, wa, va) | num_value(fb, wb, vb);
+}
+
+/* 1..16 decimal digits at s (16 readable) -> *v; not 0 when s is not of
+ * that form. No branch. */
+static inline TARGET_AVX2 unsigned int16_avx2_bad(const char *s, size_t len,
+                                                  int64_t *v)
 {
     const unsigned n = len > 16 ? 16u : (unsigned)len;
-    const unsigned all = (1u << n) - 1u;
     const __m128i d = _mm_sub_epi8(
         _mm_loadu_si128((const __m128i *)(const void *)s), _mm_set1_epi8('0'));
     const unsigned md = (unsigned)_mm_movemask_epi8(
         _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d));
-    const __m128i iota =
-        _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    __m128i k = _mm_sub_epi8(iota, _mm_set1_epi8((char)(16 - n)));
+    /* right-aligned by the table row of n digits without a point */
+    const __m128i k =
+        _mm_loadu_si128((const __m128i *)(const void *)SHUF[n * 18u]);
     *v = (int64_t)value16_avx2(_mm_shuffle_epi8(d, k));
-    return (len - 1u < 16u) & ((md & all) == all);
+    return _bzhi_u32(~md, n) | (unsigned)((len - 1u) >> 4);
 }
+
 #endif
 #endif
 
@@ -684,11 +870,15 @@ static NOINLINE int slow_double(const char *s, size_t len, double *out)
 static int pick_kernel(void);
 
 #if TRADES_AVX2
-/* num16_avx2 behind a call (it cannot be inlined into baseline code). */
-static TARGET_AVX2 NOINLINE int num16_avx2_call(const char *s, size_t n,
-                                                double *out, int *sign)
+/* num2_avx2 on one number, behind a call (it cannot be inlined into
+ * baseline code): the same text in both lanes. A zero is refused here (the
+ * reader wants positive numbers): the portable fast path then reads it. */
+static TARGET_AVX2 NOINLINE int num_avx2_call(const char *s, size_t n,
+                                              double *out)
 {
-    return num16_avx2(s, n, out, sign);
+    double other = 0.0;
+    const num_consts k = num_consts_load();
+    return num2_avx2(&k, s, n, s, n, out, &other) == 0;
 }
 #endif
 
@@ -708,7 +898,7 @@ int coce__parse_double(const char *s, size_t len, double *out)
         memcpy(pad, s, len);
         double v = 0.0;
 #if TRADES_AVX2
-        int ok = kern == K_AVX2 ? num16_avx2_call(pad, len, &v, &sign)
+        int ok = kern == K_AVX2 ? num_avx2_call(pad, len, &v)
                                 : num16(pad, len, &v, &sign);
 #else
         int ok = num16(pad, len, &v, &sign);
@@ -783,6 +973,7 @@ static int have_kernel(int k)
         __builtin_cpu_init();
         return __builtin_cpu_supports("avx2") &&
                __builtin_cpu_supports("bmi") &&
+               __builtin_cpu_supports("bmi2") &&
                __builtin_cpu_supports("popcnt");
     }
 #endif
@@ -1695,14 +1886,22 @@ static ALWAYS_INLINE int time_swar(span tf, int64_t *out)
  * so that the stores into the trade buffer (int8_t side: a character type,
  * which may alias anything) do not force reloads from the reader. */
 typedef struct row_ctx {
-    int n_cols, c_time, c_price, c_qty, c_side, c_sym;
-    int have_last;
-    size_t last_pair_len;
-    coce_asset_id file_asset, last_asset;
-    const char *last_pair;
+    /* vectors first (no padding between the fields) */
+#if TRADES_AVX2
+    num_consts nk; /* set by fast_run_avx2 */
+    __m128i keep;  /* the first last_pair_len bytes (at most 16) */
+#endif
 #if defined(__SSE2__)
     __m128i want; /* last_pad */
 #endif
+    size_t last_pair_len;
+    const char *last_pair;
+#if TRADES_AVX2
+    size_t keep_len; /* last_pair_len, or SIZE_MAX: no fast match */
+#endif
+    int n_cols, c_time, c_price, c_qty, c_side, c_sym;
+    int have_last;
+    coce_asset_id file_asset, last_asset;
 } row_ctx;
 
 static row_ctx row_ctx_of(const coce_trade_reader *r)
@@ -1723,20 +1922,32 @@ static row_ctx row_ctx_of(const coce_trade_reader *r)
 #if defined(__SSE2__)
     x.want = _mm_loadu_si128((const __m128i *)(const void *)r->last_pad);
 #endif
+#if TRADES_AVX2
+    {
+        static const unsigned char KEEP16[32] = {
+            255, 255, 255, 255, 255, 255, 255, 255,
+            255, 255, 255, 255, 255, 255, 255, 255};
+        const size_t kl = r->last_pair_len > 16 ? 16 : r->last_pair_len;
+        x.keep = _mm_loadu_si128(
+            (const __m128i *)(const void *)(KEEP16 + 16 - kl));
+        x.keep_len = r->have_last && r->last_pair_len <= 16
+                         ? r->last_pair_len
+                         : SIZE_MAX;
+    }
+#endif
     return x;
 }
 
 /* The one usual form of a row, with nothing to check twice: the row has
- * exactly n_cols fields (checked by the caller), a plain 1..16-digit time
- * (AVX2; 9..16 otherwise), both numbers of num_classify's form and
- * positive, "buy" or "sell", the symbol of the previous row (or none),
+ * exactly n_cols fields (checked by the caller), a plain 9..16-digit time,
+ * both numbers of num_classify's form and positive, "buy" or "sell", the symbol of the previous row (or none),
  * time >= lo (INT64_MIN when unsorted input is allowed or for the first
  * row). 16 bytes past every field start are readable. Everything is
  * computed and and-ed into one flag, so the caller has one branch per row;
  * 1 with *t filled, 0 = anything else: the caller hands the row to
  * parse_row, which decides (and words the error). fmt_a (a constant) =
  * the columns of format (a) in its usual order, so that the field offsets
- * are constants. */
+ * are constants. The SSE2 and portable kernels; AVX2 has fast_row_avx2. */
 static ALWAYS_INLINE int fast_row(const row_ctx *x, const char *b,
                                   const uint16_t *sp, unsigned cr,
                                   coce_trade *t, int64_t lo, int kern, int fmt_a)
@@ -1754,13 +1965,6 @@ static ALWAYS_INLINE int fast_row(const row_ctx *x, const char *b,
     const span sf = sep_field(b, sp, c_side, (unsigned)(c_side == l), cr);
     int ok = 0;
     int ps = 0, qs = 0;
-#if TRADES_AVX2
-    if (kern == K_AVX2) {
-        ok = int16_avx2(tf.s, tf.n, &t->time_ms);
-        ok &= num16_avx2(pf.s, pf.n, &t->price, &ps);
-        ok &= num16_avx2(qf.s, qf.n, &t->qty, &qs);
-    } else
-#endif
     {
 #if TRADES_SWAR
         ok = time_swar(tf, &t->time_ms);
@@ -1816,6 +2020,57 @@ static ALWAYS_INLINE int fast_row(const row_ctx *x, const char *b,
     return ok && memcmp(yf.s, x->last_pair, yf.n) == 0;
 }
 
+#if TRADES_AVX2
+/* fast_row for the AVX2 kernel, same contract: every check is a value that
+ * is not 0 when it fails, or-ed into one (fewer instructions per row than a
+ * compare, set and and for each). The symbol test uses the mask precomputed
+ * for the previous row's symbol length (row_ctx.keep). */
+static inline TARGET_AVX2 int fast_row_avx2(const row_ctx *x, const char *b,
+                                            const uint16_t *sp, unsigned cr,
+                                            coce_trade *t, int64_t lo,
+                                            int fmt_a)
+{
+    const int l = fmt_a ? 6 : x->n_cols - 1;
+    const int c_time = fmt_a ? 1 : x->c_time;
+    const int c_price = fmt_a ? 4 : x->c_price;
+    const int c_qty = fmt_a ? 5 : x->c_qty;
+    const int c_side = fmt_a ? 3 : x->c_side;
+    const int c_sym = fmt_a ? 0 : x->c_sym;
+    const span tf = sep_field(b, sp, c_time, (unsigned)(c_time == l), cr);
+    const span pf = sep_field(b, sp, c_price, (unsigned)(c_price == l), cr);
+    const span qf = sep_field(b, sp, c_qty, (unsigned)(c_qty == l), cr);
+    const span sf = sep_field(b, sp, c_side, (unsigned)(c_side == l), cr);
+    int64_t time = 0;
+    uint64_t bad = int16_avx2_bad(tf.s, tf.n, &time);
+    bad |= num2_avx2(&x->nk, pf.s, pf.n, qf.s, qf.n, &t->price, &t->qty);
+    t->time_ms = time;
+    bad |= (uint64_t)(time < lo);
+    /* "buy" and its next byte, or "sell", as one word; n must be 3 or 4 */
+    uint32_t w = 0;
+    memcpy(&w, sf.s, 4);
+    const int is3 = sf.n == 3;
+    bad |= (uint64_t)((w & (is3 ? 0xFFFFFFu : 0xFFFFFFFFu)) ^
+                      (is3 ? 0x797562u : 0x6C6C6573u)) |
+           (uint64_t)((sf.n - 3u) >> 1);
+    t->side = (int8_t)(7 - 2 * (int)sf.n); /* 3 -> buy (1), 4 -> sell (-1) */
+    if (c_sym == COL_NONE) {
+        t->asset = x->file_asset;
+        return bad == 0;
+    }
+    const span yf = sep_field(b, sp, c_sym, (unsigned)(c_sym == l), cr);
+    t->asset = x->last_asset;
+    /* keep_len is the previous symbol's length, or SIZE_MAX when there is
+     * none or it is longer than 16 bytes */
+    const __m128i got = _mm_and_si128(
+        _mm_loadu_si128((const __m128i *)(const void *)yf.s), x->keep);
+    bad |= (uint64_t)(yf.n ^ x->keep_len) |
+           (uint64_t)((unsigned)_mm_movemask_epi8(
+                          _mm_cmpeq_epi8(got, x->want)) ^
+                      0xFFFFu);
+    return bad == 0;
+}
+#endif
+
 /* A good row (1), a blank or skipped one (0), or a failure (negative, the
  * reader has failed and err is set): the common end of both paths. */
 static int finish_row(coce_trade_reader *r, int rc, const char *why,
@@ -1840,122 +2095,179 @@ static int finish_row(coce_trade_reader *r, int rc, const char *why,
     return 1;
 }
 
-/* Rows of the current block into buf[*n..cap). COCE_OK, or a negative
- * status (the reader has failed, err set). Row j ends at the newline
- * nl[j]; its separators start at idx_sep[si] (the line end before it). It
- * has exactly n_cols fields iff its n_cols-th separator is that newline:
- * separators are in order and the one before the row is the previous
- * newline, so one comparison checks the field count (the separator array
- * of simdcsv, Langdale, and Ge et al. 2019). */
-static ALWAYS_INLINE int block_rows(coce_trade_reader *r, coce_trade *buf,
-                                    size_t cap, size_t *n, coce_err *err,
-                                    int kern, int fmt_a)
+/* Where a run of fast rows stands: the next row j, the index si in idx_sep
+ * of the line end before it, the next slot k of the buffer, and the time a
+ * row may not go below. */
+typedef struct run_pos {
+    size_t j, si, k;
+    int64_t lo;
+} run_pos;
+
+/* Takes rows of the current block while they are of fast_row's usual form,
+ * and stops at the first that is not (or at the end of the block or the
+ * buffer). Row j ends at the newline nl[j]; its separators start at
+ * idx_sep[si] (the line end before it). It has exactly n_cols fields iff
+ * its n_cols-th separator is that newline: separators are in order and the
+ * one before the row is the previous newline, so one comparison checks the
+ * field count (the separator array of simdcsv, Langdale, and Ge et al.
+ * 2019). Kept apart from the rest of block_rows (and not inlined into it)
+ * so that the loop's state stays in registers: with the general row parser
+ * in the same function the compiler spilled it to the stack every row. */
+static ALWAYS_INLINE void fast_run(const row_ctx *cx, const char *b,
+                                   const uint16_t *nl, const uint16_t *sep,
+                                   size_t n_rows, size_t avail,
+                                   coce_trade *buf, size_t cap, int unsorted,
+                                   run_pos *pos, int kern, int fmt_a)
+{
+    row_ctx x = *cx;
+#if TRADES_AVX2
+    if (kern == K_AVX2)
+        x.nk = num_consts_load();
+#endif
+    const size_t nc = fmt_a ? 7u : (size_t)x.n_cols;
+    size_t j = pos->j, si = pos->si, k = pos->k;
+    int64_t lo = pos->lo;
+    for (; j < n_rows && k < cap; ++j) {
+        const size_t e = nl[j];
+        const uint16_t *sp = sep + si;
+        /* the next block's bytes, about one row's worth per row, so that
+         * indexing it does not wait for memory (a prefetch never faults) */
+        __builtin_prefetch(b + BLOCK + sp[0] + 64);
+        /* n_cols fields (then e >= 3: b[e - 1] is inside the row), and
+         * wide loads safe */
+        if (!(sp[nc] == e + 1 && e + 16 <= avail))
+            break;
+#if TRADES_AVX2
+        if (kern == K_AVX2) {
+            if (!fast_row_avx2(&x, b, sp, b[e - 1] == '\r', &buf[k], lo,
+                               fmt_a))
+                break;
+        } else
+#endif
+            if (!fast_row(&x, b, sp, b[e - 1] == '\r', &buf[k], lo, kern,
+                          fmt_a))
+            break;
+        if (!unsorted)
+            lo = buf[k].time_ms;
+        ++k;
+        si += nc;
+    }
+    pos->j = j;
+    pos->si = si;
+    pos->k = k;
+    pos->lo = lo;
+}
+
+static NOINLINE void fast_run_base(const row_ctx *cx, const char *b,
+                                   const uint16_t *nl, const uint16_t *sep,
+                                   size_t n_rows, size_t avail,
+                                   coce_trade *buf, size_t cap, int unsorted,
+                                   run_pos *pos, int kern)
+{
+    if (kern == K_PORTABLE)
+        fast_run(cx, b, nl, sep, n_rows, avail, buf, cap, unsorted, pos,
+                 K_PORTABLE, 0);
+    else
+        fast_run(cx, b, nl, sep, n_rows, avail, buf, cap, unsorted, pos,
+                 K_SSE2, 0);
+}
+
+#if TRADES_AVX2
+/* flatten: inlines the AVX2 number and time kernels, which always_inline
+ * cannot name from the baseline-target fast_row; fmt_a (the usual column
+ * order of format a) gets its own copy with constant field numbers. */
+static TARGET_AVX2 NOINLINE __attribute__((flatten)) void
+fast_run_avx2(const row_ctx *cx, const char *b, const uint16_t *nl,
+              const uint16_t *sep, size_t n_rows, size_t avail,
+              coce_trade *buf, size_t cap, int unsorted, run_pos *pos,
+              int fmt_a)
+{
+    if (fmt_a)
+        fast_run(cx, b, nl, sep, n_rows, avail, buf, cap, unsorted, pos,
+                 K_AVX2, 1);
+    else
+        fast_run(cx, b, nl, sep, n_rows, avail, buf, cap, unsorted, pos,
+                 K_AVX2, 0);
+}
+#endif
+
+/* Rows of the current block into buf[*n..cap): runs of fast rows
+ * (fast_run), and each other row through the general parser. COCE_OK, or a
+ * negative status (the reader has failed, err set). */
+static int block_rows(coce_trade_reader *r, coce_trade *buf, size_t cap,
+                      size_t *n, coce_err *err)
 {
     row_ctx cx = row_ctx_of(r);
     const char *b = r->blk;
     const uint16_t *nl = r->idx_nl;
     const uint16_t *sep = r->idx_sep;
-    const size_t nc = (size_t)r->n_cols;
     const size_t avail = r->blk_avail;
     const size_t n_rows = r->blk_rows;
-    size_t k = *n;
-    size_t j = r->blk_next, si = r->blk_sep;
-    size_t line = r->line, rows = r->rows;
-    int64_t prev = r->prev_time;
-    int have_prev = r->have_prev;
     const int unsorted = r->opts.allow_unsorted;
-    /* the time a row may not go below */
-    int64_t lo = have_prev && !unsorted ? prev : INT64_MIN;
+    const int kern = r->kernel;
+    run_pos pos = {r->blk_next, r->blk_sep, *n,
+                   r->have_prev && !unsorted ? r->prev_time : INT64_MIN};
     int rc = COCE_OK;
-    for (; j < n_rows && k < cap; ++j) {
-        const size_t e = nl[j];
-        const uint16_t *sp = sep + si;
-        const size_t start = sp[0];
-        ++line;
-        /* the next block's bytes, about one row's worth per row, so that
-         * indexing it does not wait for memory (a prefetch never faults) */
-        __builtin_prefetch(b + BLOCK + start);
-        __builtin_prefetch(b + BLOCK + start + 64);
-        /* n_cols fields (then e >= 3: b[e - 1] is inside the row), and
-         * wide loads safe */
-        if (sp[nc] == e + 1 && e + 16 <= avail &&
-            fast_row(&cx, b, sp, b[e - 1] == '\r', &buf[k], lo, kern, fmt_a)) {
-            prev = buf[k].time_ms;
-            lo = unsorted ? INT64_MIN : prev;
-            have_prev = 1;
-            ++rows;
-            ++k;
-            si += nc;
-            continue;
+    for (;;) {
+        const size_t k0 = pos.k, j0 = pos.j;
+#if TRADES_AVX2
+        if (kern == K_AVX2)
+            fast_run_avx2(&cx, b, nl, sep, n_rows, avail, buf, cap, unsorted,
+                          &pos, r->fmt_a);
+        else
+#endif
+            fast_run_base(&cx, b, nl, sep, n_rows, avail, buf, cap,
+                          unsorted, &pos, kern);
+        if (pos.k > k0) {
+            r->rows += pos.k - k0;
+            r->prev_time = buf[pos.k - 1].time_ms;
+            r->have_prev = 1;
         }
+        r->line += pos.j - j0;
+        if (pos.j >= n_rows || pos.k >= cap)
+            break;
+        /* the row at pos.j is not of the usual form */
+        const size_t j = pos.j++;
+        const size_t e = nl[j];
+        const size_t start = sep[pos.si];
+        r->line++;
         line_scan ls;
         int commas = 0;
-        size_t x = si + 1;
+        size_t x = pos.si + 1;
         for (; sep[x] <= e; ++x, ++commas)
             if (commas < MAX_COLS)
                 ls.comma[commas] = b + sep[x] - 1;
-        si = x; /* sep[x] == e + 1: this row's newline */
+        pos.si = x; /* sep[x] == e + 1: this row's newline */
         ls.n_commas = commas;
         size_t end = e;
         if (e > start && b[e - 1] == '\r')
             --end;
-        const char *row = b + start;
-        size_t len = end - start;
+        const size_t len = end - start;
         if (len == 0)
             continue;
-        r->line = line;
-        r->prev_time = prev;
-        r->have_prev = have_prev;
         char why[256];
-        int got = finish_row(
-            r, parse_row(r, row, len, &ls, &buf[k], why, sizeof why), why,
-            err);
+        int got = finish_row(r,
+                             parse_row(r, b + start, len, &ls, &buf[pos.k],
+                                       why, sizeof why),
+                             why, err);
         if (got < 0) {
             rc = got;
-            ++j;
             break;
         }
         if (got == 1) {
-            prev = buf[k].time_ms;
-            lo = unsorted ? INT64_MIN : prev;
-            have_prev = 1;
-            ++rows;
-            ++k;
+            r->prev_time = buf[pos.k].time_ms;
+            r->have_prev = 1;
+            r->rows++;
+            pos.lo = unsorted ? INT64_MIN : r->prev_time;
+            pos.k++;
         }
         cx = row_ctx_of(r); /* the symbol may have changed */
     }
-    r->blk_next = j;
-    r->blk_sep = si;
-    r->line = line;
-    r->rows = rows;
-    r->prev_time = prev;
-    r->have_prev = have_prev;
-    *n = k;
+    r->blk_next = pos.j;
+    r->blk_sep = pos.si;
+    *n = pos.k;
     return rc;
 }
-
-/* block_rows compiled twice: for the x86-64 baseline, and for AVX2 CPUs
- * with num16_avx2 inlined (chosen by the kernel picked at open). */
-static int block_rows_base(coce_trade_reader *r, coce_trade *buf, size_t cap,
-                           size_t *n, coce_err *err)
-{
-    return r->kernel == K_PORTABLE
-               ? block_rows(r, buf, cap, n, err, K_PORTABLE, 0)
-               : block_rows(r, buf, cap, n, err, K_SSE2, 0);
-}
-
-#if TRADES_AVX2
-/* flatten: inlines num16_avx2 too, which always_inline cannot name from
- * the baseline-target fast_row */
-static TARGET_AVX2 __attribute__((flatten)) int
-block_rows_avx2(coce_trade_reader *r, coce_trade *buf, size_t cap, size_t *n,
-                coce_err *err)
-{
-    return r->fmt_a ? block_rows(r, buf, cap, n, err, K_AVX2, 1)
-                    : block_rows(r, buf, cap, n, err, K_AVX2, 0);
-}
-#endif
-
 
 int coce_trade_reader_next(coce_trade_reader *r, coce_trade *buf, size_t cap,
                            size_t *n_out, coce_err *err)
@@ -1970,13 +2282,7 @@ int coce_trade_reader_next(coce_trade_reader *r, coce_trade *buf, size_t cap,
     size_t n = 0;
     while (n < cap) {
         if (r->blk_next < r->blk_rows || build_block(r)) {
-#if TRADES_AVX2
-            int rc = r->kernel == K_AVX2
-                         ? block_rows_avx2(r, buf, cap, &n, err)
-                         : block_rows_base(r, buf, cap, &n, err);
-#else
-            int rc = block_rows_base(r, buf, cap, &n, err);
-#endif
+            int rc = block_rows(r, buf, cap, &n, err);
             if (rc < 0) {
                 *n_out = n;
                 return rc;

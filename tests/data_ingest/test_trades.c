@@ -1039,7 +1039,10 @@ static void test_number_kernels_match_strtod(void **state)
         "1.2e-9", "1.2e+9", "1.2e9", "1.2e-99", "1.2e999", "1e", "1e-",
         "1e+", "e1", ".e1", "1.e1", "1.5e-05", "3.5E+01", "0e-5", "0.0",
         "00", "1.", ".1", "1-", "1+5", "1e--5", "1e5e5", "1.2.3", "12345678.123456e", 
-        "1234567812345678", "0.00109188", "81.0", "1.348e-05", NULL};
+        "1234567812345678", "0.00109188", "81.0", "1.348e-05", "5.e-05",
+        ".5e-05", "1e-05", "e-05", ".e-05", "1.5e-0x", "1.5x-05", "1.5e*05",
+        "1.5e-5", "1.5e+22", "1.5e-22", "9.9e-99", "12345678901.e-05",
+        "1234567890123.5e-05", NULL};
     char buf[64];
     for (int kern = 1; kern <= 3; ++kern) {
         if (!coce__trade_force_kernel(kern))
@@ -1463,6 +1466,84 @@ static void test_number_shapes_all_kernels(void **state)
     free(text);
 }
 
+/* Price and quantity are parsed together (one in each half of a 256-bit
+ * register with AVX2): every pair of shapes, including a long or malformed
+ * price next to a 1..3-byte quantity and exponents in either, gives on
+ * every kernel exactly the rows whose two numbers strtod reads as positive
+ * finite numbers, with strtod's values bit for bit. */
+static void test_price_qty_pairs_all_kernels(void **state)
+{
+    (void)state;
+    static const char *const SHAPES[] = {
+        "1",          "7",          "10",         "1.5",        "0.0",
+        "81.0",       "1e-05",      "1.348e-05",  "5.e-05",     ".5e-05",
+        "1.5E+05",    "3000",       "1e-5",       "1.5e",       "e-05",
+        "-1.5",       "1.2.3",      "7.42857142857e-05",        "0.00109188",
+        "123456789012345.6",        "1234567890123456",         "9e-22",
+        "9e-23",      "1.5e+22",    "2e+23",      "x",          "1,5"};
+    const size_t ns = sizeof SHAPES / sizeof SHAPES[0];
+    size_t cap = ns * ns * 100 + 200;
+    char *text = malloc(cap);
+    double *want = malloc(ns * ns * 2 * sizeof *want);
+    assert_non_null(text);
+    assert_non_null(want);
+    size_t k = (size_t)snprintf(text, cap, "%s", HDR_A);
+    size_t n_good = 0, rows = 0;
+    for (size_t i = 0; i < ns; ++i)
+        for (size_t j = 0; j < ns; ++j) {
+            double v[2] = {0.0, 0.0};
+            int good = 1;
+            for (int c = 0; c < 2; ++c) {
+                const char *num = SHAPES[c == 0 ? i : j];
+                char *end = NULL;
+                errno = 0;
+                v[c] = strtod(num, &end);
+                good &= *end == '\0' && errno != ERANGE && isfinite(v[c]) &&
+                        v[c] > 0.0;
+            }
+            if (good) {
+                want[2 * n_good] = v[0];
+                want[2 * n_good + 1] = v[1];
+                ++n_good;
+            }
+            /* "1,5" has one column too many: a bad row as well */
+            k += (size_t)snprintf(text + k, cap - k,
+                                  "ADX/BTC,%zu,t,sell,%s,%s,1\n", 1000 + rows,
+                                  SHAPES[i], SHAPES[j]);
+            ++rows;
+        }
+    char path[600];
+    tmp_path(path, sizeof path, "PAIRS.csv");
+    write_bytes(path, text, k);
+    coce_symbols *sy = NULL;
+    assert_int_equal(coce_symbols_new(&sy), COCE_OK);
+    int tried = 0;
+    for (int kern = 1; kern <= 3; ++kern) {
+        if (!coce__trade_force_kernel(kern))
+            continue;
+        coce__trade_force_kernel(0);
+        ++tried;
+        coce_trade *t = NULL;
+        size_t n = 0, skipped = 0;
+        char msg[512];
+        assert_int_equal(read_mode(path, sy, kern, 1, &t, &n, msg, &skipped),
+                         COCE_EEOF);
+        assert_int_equal(n, n_good);
+        assert_int_equal(n + skipped, rows);
+        for (size_t i = 0; i < n; ++i)
+            if (memcmp(&t[i].price, &want[2 * i], sizeof(double)) != 0 ||
+                memcmp(&t[i].qty, &want[2 * i + 1], sizeof(double)) != 0)
+                fail_msg("kernel %d row %zu: %.17g %.17g, strtod %.17g %.17g",
+                         kern, i, t[i].price, t[i].qty, want[2 * i],
+                         want[2 * i + 1]);
+        free(t);
+    }
+    assert_true(tried >= 2);
+    coce_symbols_free(sy);
+    free(want);
+    free(text);
+}
+
 int main(void)
 {
     coce_log_set_stderr_level(COCE_LOG_OFF);
@@ -1495,6 +1576,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_number_shapes_all_kernels, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_price_qty_pairs_all_kernels,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
