@@ -53,6 +53,11 @@ static void usage(FILE *out)
             "          the config and the exchange keys are set. Unfinished\n"
             "          orders are reconciled by client id at start\n"
             "          (docs/live.md). SIGTERM/SIGINT stop cleanly.\n"
+            "  --sleeve convex  the options sleeve: back-tested in sim and\n"
+            "          paper --data; on a live feed (paper, live) its orders\n"
+            "          go to Deribit (deribit.base_url), refused unless\n"
+            "          options.live is true and DERIBIT_CLIENT_ID and\n"
+            "          DERIBIT_CLIENT_SECRET are set (docs/options.md).\n"
             "\n"
             "Commands:\n"
             "  validate-config  check a configuration file (exit 0 or 2)\n"
@@ -71,8 +76,8 @@ static void usage(FILE *out)
             "  2  usage or configuration error (file:line:column: key: why)\n"
             "  3  bad input data (file:line: why)\n"
             "  4  mode not available\n"
-            "  5  refused (live trading not enabled or keys missing; data\n"
-            "     directory locked by another engine)\n");
+            "  5  refused (live trading or the live sleeve not enabled, or\n"
+            "     keys missing; data directory locked by another engine)\n");
 }
 
 static void on_stop_signal(int sig)
@@ -222,8 +227,8 @@ static int cmd_synth(int argc, char **argv)
 }
 
 /* --mode live, and --mode paper on the live feed (agent/live.h). */
-static int run_live(const coce_config *cfg, int live, coce_secrets *secrets,
-                    coce_notifier *notifier)
+static int run_live(const coce_config *cfg, int live, int sleeve,
+                    coce_secrets *secrets, coce_notifier *notifier)
 {
     coce_live_args la;
     memset(&la, 0, sizeof la);
@@ -231,6 +236,9 @@ static int run_live(const coce_config *cfg, int live, coce_secrets *secrets,
     la.live = live;
     la.api_key = secrets->exchange_api_key;
     la.api_secret = secrets->exchange_api_secret;
+    la.sleeve = sleeve;
+    la.deribit_client_id = secrets->deribit_client_id;
+    la.deribit_client_secret = secrets->deribit_client_secret;
     la.notifier = notifier;
     coce_live_result r;
     coce_err err;
@@ -249,6 +257,11 @@ static int run_live(const coce_config *cfg, int live, coce_secrets *secrets,
                r.exits, r.fills, r.pending_at_start, r.adopted,
                r.abandoned + r.abandoned_at_start, r.open_orders,
                cfg->run.data_dir);
+    if (rc == COCE_OK && sleeve)
+        printf("sleeve on Deribit: %zu samples, %zu option orders, %zu "
+               "fills, %zu refused\n",
+               r.sleeve_samples, r.sleeve_intents, r.sleeve_fills,
+               r.sleeve_refused);
     coce_notify_free(notifier);
     coce_log_close();
     return report(rc, &err);
@@ -328,16 +341,10 @@ int coce_cli_main(int argc, char **argv)
         fprintf(stderr, "coce: --sleeve: '%s' is not 'convex'\n", sleeve);
         return EXIT_USAGE;
     }
-    /* The sleeve's step prices its chains from the replayed BTC/ETH series;
-     * routing live orders to Deribit from real chains is not built. */
-    if (sleeve != NULL && (strcmp(mode, "live") == 0 ||
-                           (strcmp(mode, "paper") == 0 && data_dir == NULL))) {
-        fprintf(stderr,
-                "coce: --sleeve convex runs with --mode sim or --mode paper "
-                "--data DIR (replayed data); it is not available on live "
-                "feeds or venues (docs/options.md)\n");
-        return EXIT_USAGE;
-    }
+    /* On a live feed the sleeve's orders go to Deribit (checked below,
+     * once the configuration and the secrets are known). */
+    int live_feed = strcmp(mode, "live") == 0 ||
+                    (strcmp(mode, "paper") == 0 && data_dir == NULL);
 
     coce_err err;
     coce_err_clear(&err);
@@ -371,6 +378,18 @@ int coce_cli_main(int argc, char **argv)
         coce_secrets_wipe(&secrets);
         return EXIT_REFUSED;
     }
+    if (sleeve != NULL && live_feed &&
+        (!cfg.options.live || !coce_secrets_have_deribit(&secrets))) {
+        fprintf(stderr,
+                "coce: --sleeve convex on a live feed refused: its orders go "
+                "to Deribit and need options.live: true in the "
+                "configuration%s and DERIBIT_CLIENT_ID and "
+                "DERIBIT_CLIENT_SECRET in the environment%s\n",
+                cfg.options.live ? " (set)" : " (not set)",
+                coce_secrets_have_deribit(&secrets) ? " (set)" : " (not set)");
+        coce_secrets_wipe(&secrets);
+        return EXIT_REFUSED;
+    }
     int paper = strcmp(mode, "paper") == 0;
     /* Slack / Sentry when their secrets are set (a queue drained by a
      * worker thread; see utils/notify.h). */
@@ -383,7 +402,7 @@ int coce_cli_main(int argc, char **argv)
         return report(rc, &err);
     }
     if (live || (paper && data_dir == NULL))
-        return run_live(&cfg, live, &secrets, notifier);
+        return run_live(&cfg, live, sleeve != NULL, &secrets, notifier);
     coce_secrets_wipe(&secrets);
 
     coce_sim_args args;

@@ -3,6 +3,7 @@
 #include "alpha/detector.h"
 #include "alpha/features.h"
 #include "alpha/labels.h"
+#include "execution/deribit.h"
 #include "network_analysis/consensus.h"
 #include "network_analysis/covariance.h"
 #include "network_analysis/louvain.h"
@@ -145,6 +146,19 @@ struct coce_engine {
     double *sday_pnl;
     size_t n_sday, cap_sday;
     double sleeve_flow_base; /* option cash flows, base currency */
+    /* streamed series (index COCE_ENGINE_SLEEVE_MAX: the base currency) */
+    int64_t *ser_t[COCE_ENGINE_SLEEVE_MAX + 1];
+    double *ser_px[COCE_ENGINE_SLEEVE_MAX + 1];
+    size_t ser_cap[COCE_ENGINE_SLEEVE_MAX + 1];
+    int ser_on[COCE_ENGINE_SLEEVE_MAX + 1];
+    /* the option venue (Deribit) */
+    int ox_on;
+    coce_exchange ox;
+    coce_instrument *oins[COCE_ENGINE_SLEEVE_MAX]; /* listed, by underlying */
+    size_t n_oins[COCE_ENGINE_SLEEVE_MAX];
+    int64_t oins_at[COCE_ENGINE_SLEEVE_MAX]; /* engine time of the listing */
+    coce_fill *ofill; /* option fills (coin) waiting for a USD price */
+    size_t n_ofill, cap_ofill;
 };
 
 static int venue_refused(int rc);
@@ -156,6 +170,8 @@ static int check_exit(coce_engine *e, coce_asset_id asset, int64_t now,
                       coce_err *err);
 static int on_detector_event(coce_engine *e, const coce_detector_event *ev,
                              coce_err *err);
+static int opt_fills(coce_engine *e, const coce_fill *fills, size_t n,
+                     int64_t now, coce_err *err);
 
 static int grow(void **ptr, size_t *cap, size_t need, size_t size)
 {
@@ -250,10 +266,18 @@ void coce_engine_free(coce_engine *e)
     free(e->sord);
     free(e->sday_ms);
     free(e->sday_pnl);
+    for (size_t i = 0; i <= COCE_ENGINE_SLEEVE_MAX; ++i) {
+        free(e->ser_t[i]);
+        free(e->ser_px[i]);
+    }
+    for (size_t u = 0; u < COCE_ENGINE_SLEEVE_MAX; ++u)
+        free(e->oins[u]);
+    free(e->ofill);
     free(e);
 }
 
 static int sleeve_restore(coce_engine *e, coce_err *err);
+static int opt_venue_restore(coce_engine *e, coce_err *err);
 
 static int sleeve_setup(coce_engine *e, const coce_engine_sleeve_opts *so,
                         coce_err *err)
@@ -261,21 +285,34 @@ static int sleeve_setup(coce_engine *e, const coce_engine_sleeve_opts *so,
     e->o.sleeve = NULL;
     if (so == NULL)
         return COCE_OK;
-    if (e->o.feed_trade == NULL)
+    if (e->o.feed_trade == NULL && so->deribit == NULL)
         return coce_err_set(err, COCE_ECONFIG,
-                            "options sleeve: only simulated venues (sim, "
-                            "paper) are wired; the live Deribit route is not "
-                            "(run the sleeve with --mode sim or paper)");
+                            "options sleeve: with a live spot venue the "
+                            "sleeve's orders need the Deribit venue "
+                            "(options.live; docs/options.md)");
     if (so->n_u == 0 || so->n_u > COCE_ENGINE_SLEEVE_MAX)
         return coce_err_set(err, COCE_EINVAL,
                             "options sleeve: %zu underlyings (1 to %d)",
                             so->n_u, COCE_ENGINE_SLEEVE_MAX);
-    for (size_t u = 0; u < so->n_u; ++u)
-        if (so->u[u].t_ms == NULL || so->u[u].px == NULL)
+    for (size_t u = 0; u < so->n_u; ++u) {
+        int streamed = so->u[u].t_ms == NULL && so->u[u].n == 0;
+        if (!streamed && (so->u[u].t_ms == NULL || so->u[u].px == NULL))
             return coce_err_set(err, COCE_EINVAL,
                                 "options sleeve: %s: no price series",
                                 so->u[u].name);
+        e->ser_on[u] = streamed;
+    }
     e->sl = *so;
+    e->ser_on[COCE_ENGINE_SLEEVE_MAX] = so->base_streamed != 0;
+    if (so->base_streamed) {
+        e->sl.base_t_ms = NULL;
+        e->sl.base_px = NULL;
+        e->sl.base_n = 0;
+    }
+    if (so->deribit != NULL) {
+        e->ox_on = 1;
+        e->ox = coce_deribit_exchange(so->deribit);
+    }
     e->sleeve_on = 1;
     e->srep.n_u = so->n_u;
     for (size_t u = 0; u < so->n_u; ++u) {
@@ -283,7 +320,10 @@ static int sleeve_setup(coce_engine *e, const coce_engine_sleeve_opts *so,
         memcpy(e->srep.names[u], so->u[u].name, sizeof e->srep.names[u]);
         e->srep.res[u].first_trade = SIZE_MAX;
     }
-    return sleeve_restore(e, err);
+    int rc = sleeve_restore(e, err);
+    if (rc == COCE_OK && e->ox_on)
+        rc = opt_venue_restore(e, err);
+    return rc;
 }
 
 int coce_engine_new(coce_engine **out, const coce_engine_opts *opts,
@@ -498,13 +538,30 @@ static int live_venue(const coce_engine *e)
     return e->o.feed_trade == NULL && e->o.exchange.query_by_client_id != NULL;
 }
 
+/* An option traded on the sleeve's own venue (Deribit). */
+static int on_ovenue(const coce_engine *e, coce_asset_id asset)
+{
+    return e->ox_on && is_option(asset);
+}
+
+static const coce_exchange *venue_of(const coce_engine *e, coce_asset_id asset)
+{
+    return on_ovenue(e, asset) ? &e->ox : &e->o.exchange;
+}
+
+/* The asset's venue reports its own executions (by client id). */
+static int asset_live(const coce_engine *e, coce_asset_id asset)
+{
+    return on_ovenue(e, asset) || live_venue(e);
+}
+
 static int apply_fills(coce_engine *e, const coce_fill *fills, size_t n,
                        coce_err *err)
 {
     for (size_t i = 0; i < n; ++i) {
         const coce_fill *f = &fills[i];
         coce_fill clipped;
-        if (live_venue(e)) {
+        if (asset_live(e, f->asset)) {
             /* A live venue's fill is applied at most once: the journal (and
              * the book's order, rebuilt from it) knows how much of the order
              * is filled already, and a report beyond that is a repeat. */
@@ -624,14 +681,14 @@ static int place_order(coce_engine *e, coce_asset_id asset, int8_t side,
     coce_order_intent in;
     memset(&in, 0, sizeof in);
     int rc = COCE_OK;
-    if (live_venue(e) && e->o.exchange.instrument_rules != NULL) {
+    const coce_exchange *x = venue_of(e, asset);
+    if (asset_live(e, asset) && x->instrument_rules != NULL) {
         /* The journalled intent is what the venue gets: round to its lot
          * first, so a filled order is filled in the journal too. */
         coce_instrument_rules ir;
         coce_err rerr;
         coce_err_clear(&rerr);
-        rc = e->o.exchange.instrument_rules(e->o.exchange.impl, asset, &ir,
-                                            &rerr);
+        rc = x->instrument_rules(x->impl, asset, &ir, &rerr);
         if (rc != COCE_OK) {
             if (err != NULL)
                 *err = rerr;
@@ -689,8 +746,7 @@ static int place_order(coce_engine *e, coce_asset_id asset, int8_t side,
     size_t n_fills = 0;
     coce_err xerr;
     coce_err_clear(&xerr);
-    rc = e->o.exchange.place(e->o.exchange.impl, &in, now, fills, MAX_FILLS,
-                             &n_fills, &xerr);
+    rc = x->place(x->impl, &in, now, fills, MAX_FILLS, &n_fills, &xerr);
     if (rc == COCE_EUNKNOWN) {
         (void)coce_book_order_update(e->book, in.client_id,
                                      COCE_ORDER_UNKNOWN, 0.0);
@@ -730,7 +786,8 @@ static int place_order(coce_engine *e, coce_asset_id asset, int8_t side,
                in.client_id, side > 0 ? "buys" : "sells", qty, sym(e, asset),
                notional, e->cfg->run.base_currency,
                coce_order_reason_name(reason));
-    return apply_fills(e, fills, n_fills, err);
+    return on_ovenue(e, asset) ? opt_fills(e, fills, n_fills, now, err)
+                               : apply_fills(e, fills, n_fills, err);
 }
 
 static int place(coce_engine *e, coce_asset_id asset, int8_t side, double qty,
@@ -1187,12 +1244,42 @@ static int flatten_all(coce_engine *e, int64_t now, coce_err *err)
     return COCE_OK;
 }
 
+/* An option buy on Deribit: the cancel is journalled and the order stays in
+ * the book (and blocks its kind) until the venue's answer to a query by
+ * client id closes it, so that an execution racing the cancel still lands
+ * once. A cancel that fails is asked again at the next halt check. */
+static int cancel_option(coce_engine *e, coce_open_order *o, int64_t now,
+                         coce_err *err)
+{
+    if (o->status == COCE_ORDER_CANCEL_REQUESTED)
+        return COCE_OK;
+    coce_err xerr;
+    coce_err_clear(&xerr);
+    char id[COCE_CLIENT_ID_MAX];
+    memcpy(id, o->client_id, sizeof id);
+    int rc = e->ox.cancel(e->ox.impl, id, now, &xerr);
+    if (rc != COCE_OK) {
+        coce_log(COCE_LOG_WARN, "engine", "option_cancel_failed",
+                 "{s:s, s:s}", "client_id", id, "why", xerr.msg);
+        return COCE_OK; /* settled by client id at the next bar close */
+    }
+    (void)coce_book_order_update(e->book, id, COCE_ORDER_CANCEL_REQUESTED,
+                                 o->filled);
+    return journal_event(e, COCE_JOURNAL_CANCEL_REQ, id, now, "halt", err);
+}
+
 static int cancel_entries(coce_engine *e, int64_t now, coce_err *err)
 {
     for (size_t i = 0; i < e->book->n_orders; ++i) {
         coce_open_order *o = &e->book->orders[i];
         if (o->side <= 0)
             continue;
+        if (on_ovenue(e, o->asset)) {
+            int orc = cancel_option(e, o, now, err);
+            if (orc != COCE_OK)
+                return orc;
+            continue;
+        }
         int rc = e->o.exchange.cancel(e->o.exchange.impl, o->client_id, now,
                                       err);
         if (rc != COCE_OK && rc != COCE_ENOTFOUND && rc != COCE_EEXCHANGE)
@@ -1378,24 +1465,27 @@ static int close_order(coce_engine *e, const char *client_id,
     return COCE_OK;
 }
 
-/* Executions the venue reports since the last call (each applied once). */
-static int poll_venue(coce_engine *e, coce_err *err)
+/* Executions the venue x (the spot venue, or the options' venue when
+ * options) reports since the last call (each applied once). */
+static int poll_venue(coce_engine *e, const coce_exchange *x, int options,
+                      int64_t now, coce_err *err)
 {
-    if (e->o.exchange.poll_fills == NULL)
+    if (x->poll_fills == NULL)
         return COCE_OK;
     for (int round = 0; round < 64; ++round) {
         coce_fill fills[MAX_FILLS];
         size_t n = 0;
         coce_err xerr;
         coce_err_clear(&xerr);
-        int rc = e->o.exchange.poll_fills(e->o.exchange.impl, fills, MAX_FILLS,
-                                          &n, &xerr);
+        int rc = x->poll_fills(x->impl, fills, MAX_FILLS, &n, &xerr);
         if (rc != COCE_OK) {
-            coce_log(COCE_LOG_WARN, "engine", "poll_fills_failed", "{s:s}",
-                     "why", xerr.msg);
+            coce_log(COCE_LOG_WARN, "engine", "poll_fills_failed",
+                     "{s:s, s:s}", "venue", x->name ? x->name : "?", "why",
+                     xerr.msg);
             return COCE_OK; /* asked again at the next bar close */
         }
-        rc = apply_fills(e, fills, n, err);
+        rc = options ? opt_fills(e, fills, n, now, err)
+                     : apply_fills(e, fills, n, err);
         if (rc != COCE_OK || n < MAX_FILLS)
             return rc;
     }
@@ -1408,27 +1498,32 @@ typedef struct settle_item {
     coce_order_state st;
 } settle_item;
 
-int coce_engine_settle_orders(coce_engine *e, int64_t now, coce_err *err)
+/* Reconciles the book's open orders of one venue (x: the spot venue's
+ * orders, or the options' when options) by client id; see
+ * coce_engine_settle_orders. */
+static int settle_venue(coce_engine *e, const coce_exchange *x, int options,
+                        int64_t now, coce_err *err)
 {
-    if (e == NULL)
-        return coce_err_set(err, COCE_EINVAL, "engine: NULL");
-    if (!live_venue(e) || e->book->n_orders == 0)
+    size_t n = 0;
+    for (size_t i = 0; i < e->book->n_orders; ++i)
+        n += is_option(e->book->orders[i].asset) == (options != 0);
+    if (n == 0 && !options)
         return COCE_OK;
-    size_t n = e->book->n_orders;
-    settle_item *items = calloc(n, sizeof *items);
+    settle_item *items = calloc(n > 0 ? n : 1, sizeof *items);
     if (items == NULL)
         return coce_err_set(err, COCE_ENOMEM, "engine: out of memory");
-    for (size_t i = 0; i < n; ++i)
-        memcpy(items[i].client_id, e->book->orders[i].client_id,
-               sizeof items[i].client_id);
+    n = 0;
+    for (size_t i = 0; i < e->book->n_orders; ++i)
+        if (is_option(e->book->orders[i].asset) == (options != 0))
+            memcpy(items[n++].client_id, e->book->orders[i].client_id,
+                   sizeof items[0].client_id);
     int rc = COCE_OK;
     char note[COCE_JOURNAL_NOTE_MAX];
     for (size_t i = 0; i < n && rc == COCE_OK; ++i) {
         const char *id = items[i].client_id;
         coce_err xerr;
         coce_err_clear(&xerr);
-        int q = e->o.exchange.query_by_client_id(e->o.exchange.impl, id,
-                                                 &items[i].st, &xerr);
+        int q = x->query_by_client_id(x->impl, id, &items[i].st, &xerr);
         coce_open_order *o = coce_book_order_find(e->book, id);
         if (o == NULL)
             continue;
@@ -1467,9 +1562,10 @@ int coce_engine_settle_orders(coce_engine *e, int64_t now, coce_err *err)
                                          o->filled);
         }
     }
-    /* the executions the journal lacks */
+    /* the executions the journal lacks (the option venue is polled even
+     * without open orders: deferred fills wait there too) */
     if (rc == COCE_OK)
-        rc = poll_venue(e, err);
+        rc = poll_venue(e, x, options, now, err);
     /* terminal at the venue, the journal caught up, not fully filled */
     for (size_t i = 0; i < n && rc == COCE_OK; ++i) {
         coce_open_order *o = coce_book_order_find(e->book, items[i].client_id);
@@ -1490,6 +1586,25 @@ int coce_engine_settle_orders(coce_engine *e, int64_t now, coce_err *err)
                          now, note, err);
     }
     free(items);
+    return rc;
+}
+
+static void sord_sweep(coce_engine *e);
+static int opt_flush(coce_engine *e, int64_t now, coce_err *err);
+
+int coce_engine_settle_orders(coce_engine *e, int64_t now, coce_err *err)
+{
+    if (e == NULL)
+        return coce_err_set(err, COCE_EINVAL, "engine: NULL");
+    int rc = COCE_OK;
+    if (live_venue(e))
+        rc = settle_venue(e, &e->o.exchange, 0, now, err);
+    if (rc == COCE_OK && e->ox_on) {
+        rc = opt_flush(e, now, err);
+        if (rc == COCE_OK)
+            rc = settle_venue(e, &e->ox, 1, now, err);
+        sord_sweep(e);
+    }
     return rc;
 }
 
@@ -1537,7 +1652,7 @@ static int bar_close(coce_engine *e, int64_t at, coce_err *err)
     int rc = sleeve_advance(e, at, err);
     if (rc == COCE_OK && at % DAY_MS == 0)
         rc = day_close(e, at, err);
-    if (rc == COCE_OK && live_venue(e))
+    if (rc == COCE_OK && (live_venue(e) || e->ox_on))
         rc = coce_engine_settle_orders(e, at, err);
     if (rc == COCE_OK && at >= e->next_rebalance_ms) {
         rc = maybe_refit(e, at, err);
@@ -1733,11 +1848,12 @@ static double series_at(const int64_t *t, const double *px, size_t n,
     return lo > 0 ? px[lo - 1] : px[0];
 }
 
-/* USD per unit of the base currency at t (1 for a USD book). */
+/* USD per unit of the base currency at t (1 for a USD book; NAN for a
+ * streamed one before its first sample). */
 static double base_usd(const coce_engine *e, int64_t at)
 {
     if (e->sl.base_t_ms == NULL || e->sl.base_n == 0)
-        return 1.0;
+        return e->ser_on[COCE_ENGINE_SLEEVE_MAX] ? NAN : 1.0;
     return series_at(e->sl.base_t_ms, e->sl.base_px, e->sl.base_n, at);
 }
 
@@ -1776,7 +1892,8 @@ static int opt_id(coce_engine *e, size_t u, const coce_sleeve_event *ev,
     (void)snprintf(o->name, sizeof o->name, "%s", name);
     o->u = u;
     *out = COCE_ENGINE_OPTION_BASE + (coce_asset_id)e->n_opt++;
-    return COCE_OK;
+    /* the state file names it even while only an order is working */
+    return coce_book_set_symbol(e->book, *out, name, err);
 }
 
 static int sleeve_order_working(const coce_engine *e, size_t u,
@@ -1911,6 +2028,360 @@ static int sleeve_settle(coce_engine *e, coce_asset_id asset, double qty,
     return rc;
 }
 
+/* ---- the sleeve on Deribit ------------------------------------------------ */
+
+static sleeve_order *sord_find(coce_engine *e, const char *client_id)
+{
+    for (size_t i = 0; i < e->n_sord; ++i)
+        if (strcmp(e->sord[i].client_id, client_id) == 0)
+            return &e->sord[i];
+    return NULL;
+}
+
+/* Drops the sleeve's orders that have left the book (filled, closed). */
+static void sord_sweep(coce_engine *e)
+{
+    for (size_t i = 0; i < e->n_sord; ++i)
+        if (coce_book_order_find(e->book, e->sord[i].client_id) == NULL) {
+            e->sord[i] = e->sord[--e->n_sord];
+            --i;
+        }
+}
+
+/* Underlying of an option asset (SIZE_MAX when not the sleeve's). */
+static size_t opt_underlying(const coce_engine *e, coce_asset_id asset)
+{
+    size_t k = asset - COCE_ENGINE_OPTION_BASE;
+    return is_option(asset) && k < e->n_opt && e->opt[k].u < e->sl.n_u
+               ? e->opt[k].u
+               : SIZE_MAX;
+}
+
+/* Base currency per coin of an option's underlying: the rate its order was
+ * decided at, else the samples' at `now` (at most the engine's time); 0
+ * when no USD price is known yet. */
+static double opt_conv(const coce_engine *e, const sleeve_order *so,
+                       coce_asset_id asset, int64_t now)
+{
+    if (so != NULL && so->conv > 0)
+        return so->conv;
+    size_t u = opt_underlying(e, asset);
+    if (u == SIZE_MAX)
+        return 0.0;
+    const coce_engine_underlying *un = &e->sl.u[u];
+    if (un->n == 0 || un->t_ms[0] > now)
+        return 0.0;
+    double c = series_at(un->t_ms, un->px, un->n, now) / base_usd(e, now);
+    return c > 0 && isfinite(c) ? c : 0.0;
+}
+
+/* The sleeve's state and results take `amount` of an executed option
+ * order. A buy adds to a held option of the same name (Deribit fills one
+ * order in parts); the book stays the reference when the two disagree
+ * (a resumed order), so a mismatch is logged, not fatal. */
+static void sleeve_fill(coce_engine *e, const sleeve_order *so, double amount)
+{
+    if (so->u >= e->sl.n_u)
+        return;
+    coce_sleeve_state *st = &e->sst[so->u];
+    const coce_sleeve_event *ev = &so->ev;
+    if (ev->what == COCE_SLEEVE_BUY)
+        for (size_t k = 0; k < st->np; ++k) {
+            coce_sleeve_pos *p = &st->pos[k];
+            if (p->type != ev->type || p->strike != ev->strike ||
+                p->expiry_ms != ev->expiry_ms || p->abandoned)
+                continue;
+            double cost = amount * (ev->price_coin + ev->fee_coin) * ev->spot;
+            p->amount += amount;
+            st->spent_kind[ev->type == COCE_OPT_PUT] += cost;
+            st->period_spend += cost;
+            if (st->period_spend > st->max_period_spend_usd)
+                st->max_period_spend_usd = st->period_spend;
+            /* the premium and fees of the part; still one option bought */
+            coce_sleeve_account(&e->srep.res[so->u], ev, amount);
+            --e->srep.res[so->u].n_buys;
+            return;
+        }
+    coce_err serr;
+    coce_err_clear(&serr);
+    if (coce_sleeve_apply(st, ev, amount, &serr) == COCE_OK)
+        coce_sleeve_account(&e->srep.res[so->u], ev, amount);
+    else
+        coce_log(COCE_LOG_WARN, "options", "sleeve_state_mismatch",
+                 "{s:s, s:s}", "client_id", so->client_id, "why", serr.msg);
+}
+
+/* Executions of option orders from Deribit (coin per contract): converted
+ * to the base currency, journalled and applied once (apply_fills), then
+ * given to the sleeve's state. A fill without a known USD price (a restart
+ * before the first sample) waits in memory: the journal has not seen it,
+ * so after a crash meanwhile the adapter reports it again. */
+static int opt_fills(coce_engine *e, const coce_fill *fills, size_t n,
+                     int64_t now, coce_err *err)
+{
+    for (size_t i = 0; i < n; ++i) {
+        coce_fill f = fills[i];
+        const sleeve_order *so = sord_find(e, f.client_id);
+        double conv = opt_conv(e, so, f.asset, now);
+        if (!(conv > 0)) {
+            if (grow((void **)&e->ofill, &e->cap_ofill, e->n_ofill + 1,
+                     sizeof *e->ofill) != COCE_OK)
+                return coce_err_set(err, COCE_ENOMEM, "engine: out of memory");
+            e->ofill[e->n_ofill++] = f;
+            ++e->srep.fills_deferred;
+            coce_log(COCE_LOG_INFO, "engine", "option_fill_deferred",
+                     "{s:s, s:f}", "client_id", f.client_id, "qty", f.qty);
+            continue;
+        }
+        /* what the book will take of it (apply_fills skips repeats) */
+        const coce_open_order *o = coce_book_order_find(e->book, f.client_id);
+        double rest = o != NULL ? o->qty - o->filled : 0.0;
+        double taken = o == NULL || rest <= o->qty * COCE_BOOK_QTY_RTOL ? 0.0
+                       : f.qty > rest * (1.0 + COCE_BOOK_QTY_RTOL) ? rest
+                                                                   : f.qty;
+        size_t u = opt_underlying(e, f.asset);
+        double fee_coin = f.fee;
+        if (!(fee_coin > 0) && u != SIZE_MAX)
+            fee_coin = f.qty * coce_sleeve_fee(f.price, e->sl.u[u].cfg.fee_rate,
+                                               e->sl.u[u].cfg.fee_cap);
+        f.price *= conv;
+        f.fee = fee_coin > 0 ? fee_coin * conv : 0.0;
+        int rc = apply_fills(e, &f, 1, err);
+        if (rc != COCE_OK)
+            return rc;
+        /* until the model can mark it (next sample, a vol window), an
+         * option is marked at its fill price, never at 0 */
+        opt_inst *oi = &e->opt[f.asset - COCE_ENGINE_OPTION_BASE];
+        if (u != SIZE_MAX && taken > 0 && !(oi->mark_base > 0))
+            oi->mark_base = f.price;
+        if (so != NULL && taken > 0)
+            sleeve_fill(e, so, taken);
+    }
+    return COCE_OK;
+}
+
+/* The waiting option fills, once a USD price is known. */
+static int opt_flush(coce_engine *e, int64_t now, coce_err *err)
+{
+    size_t n = e->n_ofill;
+    if (n == 0)
+        return COCE_OK;
+    coce_fill *f = malloc(n * sizeof *f);
+    if (f == NULL)
+        return coce_err_set(err, COCE_ENOMEM, "engine: out of memory");
+    memcpy(f, e->ofill, n * sizeof *f);
+    e->n_ofill = 0;
+    int rc = opt_fills(e, f, n, now, err);
+    free(f);
+    if (rc == COCE_OK)
+        sord_sweep(e);
+    return rc;
+}
+
+/* The instrument `name` as the venue lists it (public/get_instruments of
+ * the underlying's currency, fetched again when a name is missing, at most
+ * once per engine time). COCE_ENOTFOUND when not listed; venue errors as
+ * they come. */
+static int opt_listed(coce_engine *e, size_t u, const char *name,
+                      int64_t now, coce_instrument *out, coce_err *err)
+{
+    size_t k = coce_instrument_find(e->oins[u], e->n_oins[u], name);
+    if (k < e->n_oins[u]) {
+        *out = e->oins[u][k];
+        return COCE_OK;
+    }
+    if (e->oins[u] != NULL && e->oins_at[u] == now)
+        return coce_err_set(err, COCE_ENOTFOUND, "%s: not listed", name);
+    char *json = NULL;
+    int rc = coce_deribit_get_instruments(e->sl.deribit, e->sl.u[u].name,
+                                          "option", &json, err);
+    if (rc != COCE_OK)
+        return rc;
+    size_t len = strlen(json), n = 0;
+    coce_instrument one;
+    rc = coce_instruments_parse(json, len, &one, 1, &n, err);
+    coce_instrument *all = NULL;
+    if (rc == COCE_OK || rc == COCE_ERANGE) {
+        all = malloc((n > 0 ? n : 1) * sizeof *all);
+        rc = all != NULL ? coce_instruments_parse(json, len, all, n, &n, err)
+                         : COCE_ENOMEM;
+    }
+    free(json);
+    if (rc != COCE_OK || all == NULL) {
+        free(all);
+        return rc == COCE_ENOMEM
+                   ? coce_err_set(err, rc, "engine: out of memory")
+                   : rc;
+    }
+    free(e->oins[u]);
+    e->oins[u] = all;
+    e->n_oins[u] = n;
+    e->oins_at[u] = now;
+    k = coce_instrument_find(all, n, name);
+    if (k == n)
+        return coce_err_set(err, COCE_ENOTFOUND,
+                            "%s: not listed by the venue (public/"
+                            "get_instruments %s)",
+                            name, e->sl.u[u].name);
+    *out = all[k];
+    return COCE_OK;
+}
+
+/* Before an option order goes to Deribit: its name registered for its
+ * asset id, listed and active, the limit in coin on the tick grid in force
+ * (down for a buy: never above the model ask; up for a sale).
+ * COCE_EEXCHANGE (logged, counted by the caller) when the venue cannot
+ * take it now; other errors are the engine's. */
+static int opt_prepare(coce_engine *e, size_t u, coce_asset_id asset,
+                       int8_t side, double price_coin, int64_t now,
+                       double *limit_coin, coce_err *err)
+{
+    const char *name = sym(e, asset);
+    int rc = coce_deribit_register(e->sl.deribit, asset, name, err);
+    if (rc != COCE_OK)
+        return rc;
+    coce_instrument in;
+    coce_err xerr;
+    coce_err_clear(&xerr);
+    rc = opt_listed(e, u, name, now, &in, &xerr);
+    if (rc == COCE_OK && !in.is_active)
+        rc = coce_err_set(&xerr, COCE_EEXCHANGE, "%s: not active", name);
+    if (rc == COCE_OK &&
+        coce_instrument_round_price(&in, price_coin,
+                                    side > 0 ? COCE_ROUND_DOWN : COCE_ROUND_UP,
+                                    limit_coin) != COCE_OK)
+        rc = coce_err_set(&xerr, COCE_EEXCHANGE,
+                          "%s: no tick grid for the price %.10g", name,
+                          price_coin);
+    if (rc == COCE_OK && !(*limit_coin > 0))
+        rc = coce_err_set(&xerr, COCE_EEXCHANGE,
+                          "%s: model price %.10g is below one tick", name,
+                          price_coin);
+    if (rc == COCE_ENOMEM) {
+        if (err != NULL)
+            *err = xerr;
+        return rc;
+    }
+    if (rc != COCE_OK) {
+        coce_log(COCE_LOG_WARN, "engine", "sleeve_refused", "{s:s, s:s}",
+                 "option", name, "why", xerr.msg);
+        return COCE_EEXCHANGE;
+    }
+    return COCE_OK;
+}
+
+/* A resumed book on Deribit: every option name registered for its asset
+ * id, every unfinished option order tracked by the adapter (so that a
+ * query by client id can settle it) and listed as working (it blocks new
+ * orders of its kind until settled). */
+static int opt_venue_restore(coce_engine *e, coce_err *err)
+{
+    for (size_t k = 0; k < e->n_opt; ++k) {
+        if (e->opt[k].name[0] == '\0')
+            continue;
+        int rc = coce_deribit_register(e->sl.deribit,
+                                       COCE_ENGINE_OPTION_BASE +
+                                           (coce_asset_id)k,
+                                       e->opt[k].name, err);
+        if (rc != COCE_OK)
+            return rc;
+    }
+    for (size_t i = 0; i < e->book->n_orders; ++i) {
+        const coce_open_order *o = &e->book->orders[i];
+        size_t u = opt_underlying(e, o->asset);
+        if (!is_option(o->asset))
+            continue;
+        coce_instrument in;
+        if (u == SIZE_MAX ||
+            coce_instrument_parse_name(sym(e, o->asset), &in, NULL) != COCE_OK)
+            return coce_err_set(err, COCE_ESTATE,
+                                "state: order %s: '%s' is not an option of "
+                                "the sleeve's underlyings",
+                                o->client_id, sym(e, o->asset));
+        coce_order_intent it;
+        memset(&it, 0, sizeof it);
+        memcpy(it.client_id, o->client_id, sizeof it.client_id);
+        it.asset = o->asset;
+        it.side = o->side;
+        it.type = o->type;
+        it.limit_price = o->limit_price;
+        it.qty = o->qty;
+        it.reason = o->reason;
+        it.time_ms = o->time_ms;
+        int rc = coce_deribit_track(e->sl.deribit, &it, e->sl.sent_before_ms,
+                                    o->filled, err);
+        if (rc == COCE_OK)
+            rc = grow((void **)&e->sord, &e->cap_sord, e->n_sord + 1,
+                      sizeof *e->sord) == COCE_OK
+                     ? COCE_OK
+                     : coce_err_set(err, COCE_ENOMEM, "engine: out of memory");
+        if (rc != COCE_OK)
+            return rc;
+        sleeve_order *so = &e->sord[e->n_sord++];
+        memset(so, 0, sizeof *so);
+        memcpy(so->client_id, o->client_id, sizeof so->client_id);
+        so->u = u;
+        so->asset = o->asset;
+        so->ev.what = o->side > 0 ? COCE_SLEEVE_BUY : COCE_SLEEVE_ROLL;
+        so->ev.type = in.option_type;
+        so->ev.strike = in.strike;
+        so->ev.expiry_ms = in.expiry_ms;
+        so->ev.amount = o->qty;
+        so->ev.price_coin = o->limit_price;
+        so->ev.fee_coin = coce_sleeve_fee(o->limit_price,
+                                          e->sl.u[u].cfg.fee_rate,
+                                          e->sl.u[u].cfg.fee_cap);
+        /* conv 0: the rate at the fill (the decision's is not journalled) */
+        coce_log(COCE_LOG_INFO, "engine", "option_order_resumed",
+                 "{s:s, s:s, s:f}", "client_id", o->client_id, "option",
+                 sym(e, o->asset), "filled", o->filled);
+    }
+    return COCE_OK;
+}
+
+int coce_engine_sleeve_sample(coce_engine *e, const char *series, int64_t t_ms,
+                              double px_usd, coce_err *err)
+{
+    if (e == NULL || series == NULL || !e->sleeve_on)
+        return coce_err_set(err, COCE_EINVAL, "sleeve sample: no sleeve");
+    size_t k = COCE_ENGINE_SLEEVE_MAX;
+    if (strcmp(series, COCE_ENGINE_BASE_SERIES) != 0)
+        for (k = 0; k < e->sl.n_u; ++k)
+            if (strcmp(e->sl.u[k].name, series) == 0)
+                break;
+    if (k == e->sl.n_u || !e->ser_on[k])
+        return coce_err_set(err, COCE_EINVAL,
+                            "sleeve sample: '%s' is not a streamed series",
+                            series);
+    if (!(px_usd > 0) || !isfinite(px_usd))
+        return coce_err_set(err, COCE_EINVAL,
+                            "sleeve sample: %s: price %g not positive", series,
+                            px_usd);
+    size_t n = k < COCE_ENGINE_SLEEVE_MAX ? e->sl.u[k].n : e->sl.base_n;
+    if (n > 0 && t_ms <= e->ser_t[k][n - 1])
+        return coce_err_set(err, COCE_EORDER,
+                            "sleeve sample: %s: t %lld not after %lld", series,
+                            (long long)t_ms, (long long)e->ser_t[k][n - 1]);
+    size_t cap = e->ser_cap[k];
+    if (grow((void **)&e->ser_t[k], &cap, n + 1, sizeof *e->ser_t[k]) !=
+            COCE_OK ||
+        grow((void **)&e->ser_px[k], &e->ser_cap[k], n + 1,
+             sizeof *e->ser_px[k]) != COCE_OK)
+        return coce_err_set(err, COCE_ENOMEM, "engine: out of memory");
+    e->ser_t[k][n] = t_ms;
+    e->ser_px[k][n] = px_usd;
+    if (k < COCE_ENGINE_SLEEVE_MAX) {
+        e->sl.u[k].t_ms = e->ser_t[k];
+        e->sl.u[k].px = e->ser_px[k];
+        e->sl.u[k].n = n + 1;
+    } else {
+        e->sl.base_t_ms = e->ser_t[k];
+        e->sl.base_px = e->ser_px[k];
+        e->sl.base_n = n + 1;
+    }
+    return COCE_OK;
+}
+
 /* One intent of the step: settle, or an order on the venue (a limit at the
  * model quote: the venue fills it at that price, as the back-test does). */
 static int sleeve_intent(coce_engine *e, size_t u, const coce_sleeve_event *ev,
@@ -1963,33 +2434,51 @@ static int sleeve_intent(coce_engine *e, size_t u, const coce_sleeve_event *ev,
         side = COCE_SIDE_SELL;
         reason = COCE_REASON_MAX_HOLD;
     }
+    /* the venue's limit: base currency per contract on the engine's own
+     * venue, coin on Deribit (rounded to the listed instrument's tick) */
+    double limit = ev->price_coin * conv;
+    if (e->ox_on) {
+        double coin = 0.0;
+        rc = opt_prepare(e, u, asset, side, ev->price_coin, now, &coin, err);
+        if (rc == COCE_EEXCHANGE) {
+            ++e->srep.refused;
+            return COCE_OK;
+        }
+        if (rc != COCE_OK)
+            return rc;
+        limit = coin;
+    }
     if (grow((void **)&e->sord, &e->cap_sord, e->n_sord + 1,
              sizeof *e->sord) != COCE_OK)
         return coce_err_set(err, COCE_ENOMEM, "engine: out of memory");
-    sleeve_order *so = &e->sord[e->n_sord];
+    /* listed before sending: synchronous fills find their order */
+    sleeve_order *so = &e->sord[e->n_sord++];
     memset(so, 0, sizeof *so);
     so->u = u;
     so->ev = *ev;
     so->ev.amount = amount;
     so->asset = asset;
     so->conv = conv;
-    so->limit = ev->price_coin * conv;
-    rc = place_order(e, asset, side, amount, so->limit, reason, now,
+    so->limit = e->ox_on ? limit * conv : limit;
+    /* (nothing reorders the list before the sweep below) */
+    rc = place_order(e, asset, side, amount, limit, reason, now,
                      so->client_id, err);
     ++e->srep.intents;
-    if (venue_refused(rc)) {
+    if (rc != COCE_OK)
+        --e->n_sord; /* so is still the last entry */
+    if (venue_refused(rc) || (e->ox_on && rc == COCE_ENOTFOUND)) {
         ++e->srep.refused;
         coce_log(COCE_LOG_WARN, "engine", "sleeve_refused", "{s:s, s:s}",
                  "option", sym(e, asset), "why", coce_strerror(rc));
         return COCE_OK;
     }
     if (rc == COCE_OK) {
-        ++e->n_sord;
         coce_log(COCE_LOG_INFO, "options", "sleeve_order",
                  "{s:s, s:s, s:f, s:f, s:f, s:f, s:f}", "option",
                  sym(e, asset), "side", side > 0 ? "buy" : "sell", "amount",
                  amount, "price_coin", ev->price_coin, "spot", ev->spot,
                  "sigma", ev->sigma, "delta", ev->delta);
+        sord_sweep(e); /* filled at once */
     }
     return rc;
 }
@@ -2001,6 +2490,8 @@ static int sleeve_sample(coce_engine *e, size_t u, size_t i, int64_t now,
     const coce_engine_underlying *un = &e->sl.u[u];
     coce_sleeve_state *st = &e->sst[u];
     const int64_t t = un->t_ms[i];
+    if (!(base_usd(e, t) > 0))
+        return COCE_OK; /* no USD price of the base currency yet */
     double equity_usd = e->sl.fixed_equity_usd > 0
                             ? e->sl.fixed_equity_usd
                             : mark_equity(e) * base_usd(e, t);
@@ -2023,12 +2514,16 @@ static int sleeve_sample(coce_engine *e, size_t u, size_t i, int64_t now,
         coce_instrument in;
         if (coce_instrument_parse_name(o->name, &in, NULL) != COCE_OK)
             continue;
+        /* no vol window yet (a run resumed on streamed samples): the last
+         * mark (entry or fill price) stays rather than a floor-vol price */
+        if (!(st->sigma_atm > 0) && t < in.expiry_ms)
+            continue;
         coce_sleeve_pos p = {in.option_type, in.strike, in.expiry_ms, 0, 0};
         o->mark_coin = coce_sleeve_mark(&un->cfg, &p, t, F, st->sigma_atm);
         o->spot_usd = F;
         o->mark_base = o->mark_coin * conv;
     }
-    return COCE_OK;
+    return e->ox_on ? opt_flush(e, t, err) : COCE_OK;
 }
 
 /* Every sample of every underlying up to now, in time order per
@@ -2417,7 +2912,7 @@ int coce_engine_on_trade(coce_engine *e, const coce_trade *t, coce_err *err)
         if (rc != COCE_OK)
             return coce_err_set(err, rc, "exchange: %s", coce_strerror(rc));
         rc = apply_fills(e, fills, n_fills, err);
-        if (rc == COCE_OK && e->n_sord > 0)
+        if (rc == COCE_OK && e->n_sord > 0 && !e->ox_on)
             rc = sleeve_feed(e, t->time_ms, err);
         if (rc != COCE_OK)
             return rc;
@@ -2455,7 +2950,8 @@ int coce_engine_finish(coce_engine *e, coce_err *err)
     /* cancel everything still working */
     while (e->book->n_orders > 0) {
         coce_open_order *o = &e->book->orders[0];
-        (void)e->o.exchange.cancel(e->o.exchange.impl, o->client_id, now, NULL);
+        const coce_exchange *x = venue_of(e, o->asset);
+        (void)x->cancel(x->impl, o->client_id, now, NULL);
         if (!is_option(o->asset)) {
             e->a[o->asset].entry_pending = 0;
             e->a[o->asset].exit_pending = 0;

@@ -67,11 +67,18 @@ typedef struct coce_engine_stats {
 #define COCE_ENGINE_SLEEVE_MAX 2
 #define COCE_ENGINE_UNDERLYING_MAX 16
 
+struct coce_deribit;
+
+/* Series name of the base currency's USD price in coce_engine_sleeve_sample
+ * (when base_streamed). */
+#define COCE_ENGINE_BASE_SERIES "BASE"
+
 typedef struct coce_engine_underlying {
     char name[COCE_ENGINE_UNDERLYING_MAX]; /* "BTC": prefix of option names */
     /* USD prices of the underlying, t_ms increasing, px > 0; the engine
      * reads sample i only once its clock has reached t_ms[i]. Must outlive
-     * the engine. */
+     * the engine. t_ms == NULL and n == 0: a streamed series, appended
+     * with coce_engine_sleeve_sample (live runs). */
     const int64_t *t_ms;
     const double *px;
     size_t n;
@@ -89,6 +96,32 @@ typedef struct coce_engine_sleeve_opts {
     /* > 0: the premium budget is budget_share x this equity (USD), as the
      * back-test's; 0: x the book's marked equity at the period's start. */
     double fixed_equity_usd;
+    /* 1: the base currency's USD price is streamed (base_t_ms NULL) with
+     * coce_engine_sleeve_sample(e, COCE_ENGINE_BASE_SERIES, ...); until its
+     * first sample the sleeve decides nothing. */
+    int base_streamed;
+    /* The option venue (NULL: the engine's own, simulated venue). With
+     * Deribit (execution/deribit.h; not owned, must outlive the engine):
+     * each option's asset id is registered under its instrument name
+     * (coce_deribit_register) before its first order; option intents go
+     * there (label = the journal's client id) with a limit in coin: the
+     * step's model price rounded to the instrument's tick in force
+     * (public/get_instruments; down for a buy, so never above the model
+     * ask; up for a roll sale); an option the venue does not list is
+     * refused (counted, nothing journalled). Its executions (coin) arrive
+     * through place and poll_fills and are converted to the base currency
+     * at the order's decision rate (the underlying's USD price / the base
+     * currency's) before the journal and the book; a polled fill without
+     * a fee is charged Deribit's (coce_sleeve_fee). Outcomes are reconciled
+     * by client id exactly as for a live spot venue
+     * (coce_engine_settle_orders), whatever the spot venue is. */
+    struct coce_deribit *deribit;
+    /* With deribit: the local wall-clock ms (the run's start) before which
+     * every unfinished option order of a resumed book was sent; they are
+     * tracked with the adapter (coce_deribit_track) and block new orders of
+     * their kind until settled. 0: long ago (a label the venue does not
+     * show is then final at once). */
+    int64_t sent_before_ms;
 } coce_engine_sleeve_opts;
 
 /* The sleeve's in-loop results. res[u] holds what was filled (premium,
@@ -105,7 +138,8 @@ typedef struct coce_engine_sleeve_report {
     size_t skipped_halted; /* opens refused: kill-switch / drawdown halt */
     size_t cut_guardrails; /* opens cut (drawdown scale, VaR floor) */
     size_t skipped_pending; /* intents skipped: an order still working */
-    size_t refused;        /* refused by the venue */
+    size_t refused;        /* refused by the venue (or not listed there) */
+    size_t fills_deferred; /* option fills waiting for a USD price */
     double premium_at_risk_base; /* marks of the held options, now */
     double pnl_base;             /* flows + marks, base currency */
     const int64_t *day_ms;
@@ -150,8 +184,9 @@ typedef struct coce_engine_opts {
     coce_notifier *notifier;
     /* The convexity sleeve (NULL: none; copied). Its orders take the spot
      * book's path: guardrails (halts, drawdown scale, VaR floor with the
-     * premium at risk), journal, venue, book. Simulated venues only: with
-     * a live venue coce_engine_new fails with COCE_ECONFIG. */
+     * premium at risk), journal, venue, book. On the engine's own venue
+     * only when it is simulated (feed_trade): a live spot venue without
+     * sleeve->deribit fails with COCE_ECONFIG. */
     const coce_engine_sleeve_opts *sleeve;
 } coce_engine_opts;
 
@@ -186,8 +221,19 @@ int coce_engine_on_clock(coce_engine *e, int64_t now_ms, coce_err *err);
 /* The last time the engine has seen (trade or clock); INT64_MIN before. */
 int64_t coce_engine_now(const coce_engine *e);
 
+/* Appends a USD price sample to a streamed series of the sleeve: an
+ * underlying's (its name, "BTC") or, with base_streamed, the base
+ * currency's (COCE_ENGINE_BASE_SERIES). The engine reads it once its clock
+ * reaches t_ms; the caller appends only prices known at t_ms (the last
+ * trade at or before it: no look-ahead). COCE_EINVAL (no sleeve, unknown
+ * or preloaded series, price not positive/finite), COCE_EORDER (t_ms not
+ * after the series' last sample), COCE_ENOMEM. */
+int coce_engine_sleeve_sample(coce_engine *e, const char *series, int64_t t_ms,
+                              double px_usd, coce_err *err);
+
 /* Reconciles every open order of the book with a live venue (one with
- * feed_trade == NULL and query_by_client_id), by client id:
+ * feed_trade == NULL and query_by_client_id; and the sleeve's Deribit
+ * venue for option orders), by client id:
  * - found at the venue: adopted (journal ACK once, the book's order open),
  *   then the venue's executions the journal lacks arrive through
  *   poll_fills and are journalled and applied once; a terminal order not
@@ -197,9 +243,12 @@ int64_t coce_engine_now(const coce_engine *e);
  *   DONE with the reason, removed from the book, never resent;
  * - unknown (COCE_EUNKNOWN, network errors) stays and is asked again at the
  *   next bar close (the engine calls this at each bar close itself).
- * Venue errors are logged, not returned; journal errors are. A no-op for
- * simulated venues. The book's open orders at coce_engine_new (a restart)
- * block new orders on their assets until settled. */
+ * Each venue settles its own orders (option orders with the sleeve's
+ * Deribit venue, whose waiting fills are also applied here once a USD
+ * price is known). Venue errors are logged, not returned; journal errors
+ * are. A no-op for simulated venues. The book's open orders at
+ * coce_engine_new (a restart) block new orders on their assets (options:
+ * of their kind) until settled. */
 int coce_engine_settle_orders(coce_engine *e, int64_t now_ms, coce_err *err);
 
 /* End of the replay: cancels open orders, closes positions at the last

@@ -6,7 +6,9 @@
 #include "data_ingest/live_feed.h"
 #include "data_ingest/source.h"
 #include "execution/binance.h"
+#include "execution/deribit.h"
 #include "execution/paper.h"
+#include "options/sleeve.h"
 #include "state/journal.h"
 #include "state/lock.h"
 #include "state/state_file.h"
@@ -16,6 +18,7 @@
 #include "utils/symbols.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +54,16 @@ typedef struct live_ctx {
     coce_live_feed *feed;
     coce_paper *paper;
     coce_binance *binance;
+    coce_deribit *deribit; /* the sleeve's option venue (--sleeve convex) */
     coce_engine *engine;
+    /* the sleeve's streamed underlyings: their pair's asset id, the last
+     * price before the next sample time */
+    coce_engine_sleeve_opts so;
+    coce_asset_id u_asset[COCE_ENGINE_SLEEVE_MAX];
+    double u_last[COCE_ENGINE_SLEEVE_MAX];
+    int u_traded[COCE_ENGINE_SLEEVE_MAX]; /* also in feed.symbols */
+    int base_is_btc;
+    int64_t next_sample_ms;
     coce_live_feed_cursor *resume;
     size_t n_resume;
     coce_live_result *r;
@@ -71,6 +83,7 @@ static void ctx_free(live_ctx *c)
     coce_live_feed_free(c->feed);
     coce_paper_free(c->paper);
     coce_binance_free(c->binance);
+    coce_deribit_free(c->deribit);
     coce_journal_close(c->journal);
     coce_symbols_free(c->symbols);
     free(c->resume);
@@ -239,14 +252,24 @@ static int open_state(live_ctx *c, coce_err *err)
 static int open_feed(live_ctx *c, coce_err *err)
 {
     const coce_config *cfg = c->cfg;
-    const char *bases[COCE_CFG_LIST_MAX];
-    for (size_t i = 0; i < cfg->feed.symbols.n; ++i)
+    const char *bases[COCE_CFG_LIST_MAX + COCE_ENGINE_SLEEVE_MAX];
+    size_t n_bases = cfg->feed.symbols.n;
+    for (size_t i = 0; i < n_bases; ++i)
         bases[i] = cfg->feed.symbols.items[i];
+    /* the sleeve's underlyings, followed for their USD price */
+    for (size_t u = 0; u < c->so.n_u; ++u) {
+        size_t i = 0;
+        while (i < n_bases && strcmp(bases[i], c->so.u[u].name) != 0)
+            ++i;
+        c->u_traded[u] = i < cfg->feed.symbols.n;
+        if (i == n_bases)
+            bases[n_bases++] = c->so.u[u].name;
+    }
     coce_live_feed_opts fo;
     coce_live_feed_opts_default(&fo);
     fo.base_url = cfg->feed.binance_url;
     fo.bases = bases;
-    fo.n_bases = cfg->feed.symbols.n;
+    fo.n_bases = n_bases;
     fo.quote = cfg->feed.quote;
     fo.limit = (size_t)cfg->feed.page_limit;
     fo.poll_ms = cfg->feed.poll_ms;
@@ -263,6 +286,12 @@ static int open_feed(live_ctx *c, coce_err *err)
     int rc = coce_live_feed_new(&fo, c->symbols, &c->feed, err);
     if (rc == COCE_OK)
         running_feed = c->feed;
+    for (size_t u = 0; u < c->so.n_u && rc == COCE_OK; ++u)
+        if (coce_symbols_find(c->symbols, c->so.u[u].name, &c->u_asset[u]) !=
+            COCE_OK)
+            rc = coce_err_set(err, COCE_ECONFIG,
+                              "options sleeve: the feed does not follow %s%s",
+                              c->so.u[u].name, cfg->feed.quote);
     return rc;
 }
 
@@ -306,7 +335,16 @@ static int settle_journal(live_ctx *c, coce_err *err)
     int64_t now = wall_ms();
     for (size_t i = 0; i < n && rc == COCE_OK; ++i) {
         const coce_journal_pending_entry *e = &p[i];
-        if (!c->args->live) {
+        int option = e->intent.asset >= COCE_ENGINE_OPTION_BASE;
+        if (option && c->deribit == NULL) {
+            rc = coce_err_set(err, COCE_ESTATE,
+                              "journal: order %s on Deribit (%s) is "
+                              "unfinished: restart with --sleeve convex and "
+                              "options.live so that it is settled by label",
+                              e->intent.client_id, e->asset);
+            break;
+        }
+        if (!option && !c->args->live) {
             coce_journal_event ev;
             memset(&ev, 0, sizeof ev);
             ev.kind = COCE_JOURNAL_DONE;
@@ -323,9 +361,11 @@ static int settle_journal(live_ctx *c, coce_err *err)
                      coce_journal_state_text(e->state));
             continue;
         }
-        coce_asset_id id;
-        if (coce_symbols_find(c->symbols, e->asset, &id) != COCE_OK ||
-            id != e->intent.asset) {
+        coce_asset_id id = e->intent.asset;
+        if (option) /* the engine tracks it with Deribit */
+            rc = coce_book_set_symbol(c->book, id, e->asset, err);
+        else if (coce_symbols_find(c->symbols, e->asset, &id) != COCE_OK ||
+                 id != e->intent.asset) {
             rc = coce_err_set(err, COCE_ESTATE,
                               "journal: order %s: asset %s is not asset %u of "
                               "the book",
@@ -335,7 +375,9 @@ static int settle_journal(live_ctx *c, coce_err *err)
         }
         /* Sent, at the latest, before this restart: the venue refuses it
          * from now + recvWindow on, so a missing order is final then. */
-        rc = coce_binance_track(c->binance, &e->intent, now, e->filled, err);
+        if (rc == COCE_OK && !option)
+            rc = coce_binance_track(c->binance, &e->intent, now, e->filled,
+                                    err);
         coce_open_order o;
         memset(&o, 0, sizeof o);
         memcpy(o.client_id, e->intent.client_id, sizeof o.client_id);
@@ -386,6 +428,141 @@ static int open_venue(live_ctx *c, coce_err *err)
     return coce_paper_new(&po, &c->paper, err);
 }
 
+/* ---- the options sleeve on Deribit ---------------------------------------- */
+
+static int usd_like(const char *ccy)
+{
+    static const char *const usd[] = {"USD", "USDT", "USDC", "FDUSD", "BUSD",
+                                      "TUSD"};
+    for (size_t i = 0; i < sizeof usd / sizeof usd[0]; ++i)
+        if (strcmp(ccy, usd[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* --sleeve convex on a live feed: everything it needs, named when missing
+ * (before the data directory is touched; secrets are never printed). */
+static int sleeve_check(const coce_live_args *a, coce_err *err)
+{
+    const coce_config *cfg = a->cfg;
+    int have_id = a->deribit_client_id != NULL && a->deribit_client_id[0];
+    int have_secret =
+        a->deribit_client_secret != NULL && a->deribit_client_secret[0];
+    if (!cfg->options.live || !have_id || !have_secret)
+        return coce_err_set(
+            err, COCE_ECONFIG,
+            "--sleeve convex on a live feed sends the sleeve's orders to "
+            "Deribit: it needs options.live: true in the configuration%s, "
+            "DERIBIT_CLIENT_ID%s and DERIBIT_CLIENT_SECRET%s in the "
+            "environment",
+            cfg->options.live ? " (set)" : " (not set)",
+            have_id ? " (set)" : " (not set)",
+            have_secret ? " (set)" : " (not set)");
+    if (!usd_like(cfg->feed.quote))
+        return coce_err_set(err, COCE_ECONFIG,
+                            "feed.quote: '%s': the options sleeve takes its "
+                            "underlyings' USD prices from the feed "
+                            "(BTCUSDT, ETHUSDT): use a USD stablecoin quote",
+                            cfg->feed.quote);
+    if (!usd_like(cfg->run.base_currency) &&
+        strcmp(cfg->run.base_currency, "BTC") != 0)
+        return coce_err_set(err, COCE_ECONFIG,
+                            "run.base_currency: the options sleeve needs BTC "
+                            "or USD/USDT/USDC, not '%s'",
+                            cfg->run.base_currency);
+    if (strstr(cfg->options.underlyings, "BTC") == NULL &&
+        strstr(cfg->options.underlyings, "ETH") == NULL)
+        return coce_err_set(err, COCE_ECONFIG,
+                            "options.underlyings: '%s' names neither BTC nor "
+                            "ETH",
+                            cfg->options.underlyings);
+    if (strcmp(cfg->run.base_currency, "BTC") == 0 &&
+        strstr(cfg->options.underlyings, "BTC") == NULL)
+        return coce_err_set(err, COCE_ECONFIG,
+                            "options.underlyings: a BTC book needs BTC among "
+                            "them (its USD price)");
+    return COCE_OK;
+}
+
+/* The sleeve's rules (options.*, Deribit's lots: 0.1 BTC, 1 ETH), its
+ * streamed series (BTC: also the base currency's price in a BTC book) and
+ * the Deribit adapter. */
+static int sleeve_setup(live_ctx *c, coce_err *err)
+{
+    static const char *const names[2] = {"BTC", "ETH"};
+    const coce_config *cfg = c->cfg;
+    coce_engine_sleeve_opts *so = &c->so;
+    for (size_t u = 0; u < 2; ++u) {
+        if (strstr(cfg->options.underlyings, names[u]) == NULL)
+            continue;
+        coce_engine_underlying *un = &so->u[so->n_u];
+        (void)snprintf(un->name, sizeof un->name, "%s", names[u]);
+        coce_sleeve_cfg_default(&un->cfg);
+        int rc = coce_sleeve_rules_from_config(cfg, &un->cfg.rules, err);
+        if (rc != COCE_OK)
+            return rc;
+        un->cfg.vol_window_days = (double)cfg->options.vol_window_days;
+        un->cfg.min_trade_amount = u == 0 ? 0.1 : 1.0;
+        c->u_last[so->n_u] = NAN;
+        ++so->n_u;
+    }
+    c->base_is_btc = strcmp(cfg->run.base_currency, "BTC") == 0;
+    so->base_streamed = c->base_is_btc;
+    coce_deribit_opts dop;
+    coce_deribit_opts_default(&dop);
+    dop.base_url = cfg->deribit.base_url;
+    dop.client_id = c->args->deribit_client_id;
+    dop.client_secret = c->args->deribit_client_secret;
+    dop.timeout_ms = cfg->deribit.timeout_ms;
+    int rc = coce_deribit_new(&dop, &c->deribit, err);
+    so->deribit = c->deribit;
+    so->sent_before_ms = wall_ms();
+    return rc;
+}
+
+/* Samples of the underlyings up to `until` (exclusive): at each bar
+ * boundary B <= until, the last price of a trade before B. */
+static int sleeve_samples(live_ctx *c, int64_t until, coce_err *err)
+{
+    if (c->deribit == NULL)
+        return COCE_OK;
+    int64_t step = c->cfg->cluster.bar_minutes * 60000;
+    if (c->next_sample_ms == 0)
+        c->next_sample_ms = (until / step + 1) * step;
+    int rc = COCE_OK;
+    while (rc == COCE_OK && until >= c->next_sample_ms) {
+        int64_t b = c->next_sample_ms;
+        for (size_t u = 0; u < c->so.n_u && rc == COCE_OK; ++u) {
+            if (!(c->u_last[u] > 0))
+                continue;
+            rc = coce_engine_sleeve_sample(c->engine, c->so.u[u].name, b,
+                                           c->u_last[u], err);
+            if (rc == COCE_OK && u == 0 && c->base_is_btc)
+                rc = coce_engine_sleeve_sample(
+                    c->engine, COCE_ENGINE_BASE_SERIES, b, c->u_last[u], err);
+            c->r->sleeve_samples += rc == COCE_OK;
+        }
+        c->next_sample_ms = b + step;
+    }
+    return rc;
+}
+
+/* A trade of the feed: an underlying's price is noted (after the samples
+ * before it); 1 when the engine must not see it (a pair followed only for
+ * the sleeve). */
+static int sleeve_trade(live_ctx *c, const coce_trade *t, int *skip,
+                        coce_err *err)
+{
+    *skip = 0;
+    int rc = sleeve_samples(c, t->time_ms, err);
+    for (size_t u = 0; u < c->so.n_u && c->deribit != NULL; ++u)
+        if (t->asset == c->u_asset[u]) {
+            c->u_last[u] = t->price;
+            *skip = !c->u_traded[u];
+        }
+    return rc;
+}
+
 static int open_engine(live_ctx *c, coce_err *err)
 {
     const coce_config *cfg = c->cfg;
@@ -410,6 +587,7 @@ static int open_engine(live_ctx *c, coce_err *err)
     eo.ctx = c;
     eo.flatten_at_end = 0;
     eo.notifier = c->args->notifier;
+    eo.sleeve = c->deribit != NULL ? &c->so : NULL;
     int rc = coce_engine_new(&c->engine, &eo, err);
     if (rc != COCE_OK)
         return rc;
@@ -452,13 +630,21 @@ static int run_loop(live_ctx *c, coce_err *err)
                 t.time_ms = now;
                 ++c->r->late;
             }
-            ++c->r->trades;
-            rc = coce_engine_on_trade(c->engine, &t, err);
+            int skip = 0;
+            rc = sleeve_trade(c, &t, &skip, err);
+            if (rc == COCE_OK && !skip) {
+                ++c->r->trades;
+                rc = coce_engine_on_trade(c->engine, &t, err);
+            }
         } else if (got == COCE_ETIMEOUT) {
             ++c->r->idle;
-            rc = coce_engine_on_clock(c->engine, engine_clock(a), err);
+            int64_t now = engine_clock(a);
+            if (coce_engine_now(c->engine) != INT64_MIN)
+                rc = sleeve_samples(c, now, err);
+            if (rc == COCE_OK)
+                rc = coce_engine_on_clock(c->engine, now, err);
             /* unknown orders are asked again while the market is quiet */
-            if (rc == COCE_OK && a->live)
+            if (rc == COCE_OK && (a->live || c->deribit != NULL))
                 rc = coce_engine_settle_orders(
                     c->engine, coce_engine_now(c->engine), err);
             if (a->stop_after_idle > 0 && ++idle_in_row >= a->stop_after_idle)
@@ -494,6 +680,11 @@ int coce_live_run(const coce_live_args *args, coce_live_result *r,
                             "feed.symbols: empty; list the base assets to "
                             "trade in the configuration (e.g. feed: "
                             "{symbols: [ADX, VIB]})");
+    if (args->sleeve) {
+        int src = sleeve_check(args, err);
+        if (src != COCE_OK)
+            return src;
+    }
     stop_requested = 0;
     live_ctx c;
     memset(&c, 0, sizeof c);
@@ -508,6 +699,8 @@ int coce_live_run(const coce_live_args *args, coce_live_result *r,
                    args->live ? "l" : "p", tm.tm_year % 100, tm.tm_mon + 1,
                    tm.tm_mday, tm.tm_hour, tm.tm_min);
     int rc = open_state(&c, err);
+    if (rc == COCE_OK && args->sleeve)
+        rc = sleeve_setup(&c, err);
     char log_path[PATH_LEN];
     (void)snprintf(log_path, sizeof log_path, "%s/%s.jsonl",
                    args->cfg->run.logs_dir, mode);
@@ -553,6 +746,12 @@ int coce_live_run(const coce_live_args *args, coce_live_result *r,
         r->adopted = st->orders_adopted;
         r->abandoned = st->orders_abandoned;
         r->fills_skipped = st->fills_skipped;
+        const coce_engine_sleeve_report *sr = coce_engine_sleeve(c.engine);
+        if (sr != NULL) {
+            r->sleeve_intents = sr->intents;
+            r->sleeve_fills = sr->fills;
+            r->sleeve_refused = sr->refused;
+        }
         (void)coce_engine_fills(c.engine, &r->fills);
         r->open_orders = coce_engine_book(c.engine)->n_orders;
     }

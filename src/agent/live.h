@@ -18,7 +18,17 @@
  * when it finally does not, left "unknown" and asked again at each bar
  * close otherwise. Nothing is ever resent. The feed resumes after the saved
  * cursors. SIGTERM/SIGINT (coce_live_request_stop) stop the feed; the run
- * then writes state.json and feed.json and returns COCE_OK. */
+ * then writes state.json and feed.json and returns COCE_OK.
+ *
+ * With `sleeve` (--sleeve convex; needs options.live and the Deribit
+ * credentials): the convexity sleeve runs in the loop and its orders go to
+ * Deribit (deribit.base_url), in paper and live mode alike (the spot venue
+ * stays paper or Binance). The feed also follows <underlying><feed.quote>
+ * (BTCUSDT, ETHUSDT; feed.quote must be a USD stablecoin) for the
+ * underlyings' USD prices, sampled at each bar boundary (cluster.
+ * bar_minutes) with the last trade before it; pairs added only for this
+ * are not traded. Unfinished option orders in the journal are settled by
+ * label with Deribit, never abandoned. docs/options.md. */
 #ifndef COCE_AGENT_LIVE_H
 #define COCE_AGENT_LIVE_H
 
@@ -43,6 +53,12 @@ typedef struct coce_live_args {
     /* Stop after this many idle time-outs in a row (0: never); tests use it
      * to end a run once a recorded feed is consumed. */
     size_t stop_after_idle;
+    /* --sleeve convex: the options sleeve, its orders on Deribit; refused
+     * (COCE_ECONFIG, naming what is missing) unless options.live is true
+     * and both credentials are given. */
+    int sleeve;
+    const char *deribit_client_id;     /* DERIBIT_CLIENT_ID; never logged */
+    const char *deribit_client_secret; /* DERIBIT_CLIENT_SECRET */
 } coce_live_args;
 
 typedef struct coce_live_result {
@@ -57,6 +73,8 @@ typedef struct coce_live_result {
     size_t adopted, abandoned, fills_skipped; /* live reconciliation */
     size_t open_orders;      /* still open (or unknown) at the end */
     size_t snapshots;
+    size_t sleeve_samples; /* underlying samples given to the sleeve */
+    size_t sleeve_intents, sleeve_fills, sleeve_refused;
     int interrupted;         /* stopped by coce_live_request_stop */
 } coce_live_result;
 

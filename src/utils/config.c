@@ -170,6 +170,7 @@ static const key_spec schema[] = {
     D("options.budget_period_days", options.budget_period_days, 1, 365, "7"),
     E("options.rank", options.rank, "delta_mid", "delta_mid|vega_cost"),
     I("options.vol_window_days", options.vol_window_days, 2, 365, "7"),
+    B("options.live", options.live, "false"),
 
     D("notify.slack_min_trade_notional", notify.slack_min_trade_notional, 0,
       BIG, "0.1"),
@@ -515,6 +516,13 @@ int coce_config_validate(const coce_config *cfg, coce_err *err)
     if (cfg->options.min_days >= cfg->options.max_days)
         return coce_err_set(err, COCE_ECONFIG,
                             "options.min_days: must be below options.max_days");
+    if (cfg->options.live &&
+        strncmp(cfg->deribit.base_url, "http://", 7) != 0 &&
+        strncmp(cfg->deribit.base_url, "https://", 8) != 0)
+        return coce_err_set(err, COCE_ECONFIG,
+                            "options.live: needs deribit.base_url as an "
+                            "http:// or https:// URL (got '%s')",
+                            cfg->deribit.base_url);
     if (cfg->universe.min_market_cap_usd > cfg->universe.max_market_cap_usd)
         return coce_err_set(err, COCE_ECONFIG,
                             "universe.min_market_cap_usd: must not exceed "

@@ -161,6 +161,8 @@ typedef struct coce_config {
         double budget_period_days;
         char rank[COCE_CFG_ITEM_MAX];
         int64_t vol_window_days;
+        /* paper/live runs: route the sleeve's orders to Deribit */
+        int live;
     } options;
     struct {
         double slack_min_trade_notional;

@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include "agent/cli.h"
+#include "utils/fsutil.h"
 #include "utils/log.h"
 
 #include <stdio.h>
@@ -44,9 +45,11 @@ static void test_help_version_usage(void **state)
     assert_int_equal(RUN("--bogus"), 2);
     assert_int_equal(RUN("--mode", "sim", "extra"), 2);
     assert_int_equal(RUN("--sleeve", "concave"), 2);
-    /* the sleeve needs replayed BTC/ETH series: no live feed or venue */
-    assert_int_equal(RUN("--mode", "live", "--sleeve", "convex"), 2);
-    assert_int_equal(RUN("--mode", "paper", "--sleeve", "convex"), 2);
+    /* on a live feed the sleeve needs options.live and Deribit keys */
+    unsetenv("DERIBIT_CLIENT_ID");
+    unsetenv("DERIBIT_CLIENT_SECRET");
+    assert_int_equal(RUN("--mode", "live", "--sleeve", "convex"), 5);
+    assert_int_equal(RUN("--mode", "paper", "--sleeve", "convex"), 5);
     assert_int_equal(RUN("synth", "--help"), 0);
     assert_int_equal(RUN("synth"), 2);
     assert_int_equal(RUN("synth", "--assets", "x", "--out", tmp), 2);
@@ -74,6 +77,81 @@ static void test_live_and_paper_refusals(void **state)
     unsetenv("EXCHANGE_API_KEY");
     unsetenv("EXCHANGE_API_SECRET");
     assert_int_equal(RUN("--mode", "paper"), 4);
+}
+
+/* --sleeve convex on a live feed: refused until options.live and both
+ * Deribit credentials are there, then checked by the runner before the
+ * data directory is touched. */
+static void test_sleeve_live_refusals(void **state)
+{
+    (void)state;
+    unsetenv("DERIBIT_CLIENT_ID");
+    unsetenv("DERIBIT_CLIENT_SECRET");
+    char cfg[512], data[600];
+    snprintf(cfg, sizeof cfg, "%s/sleeve.yaml", tmp);
+    snprintf(data, sizeof data, "%s/sleeve-data", tmp);
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml,
+             "run:\n  data_dir: %s\noptions:\n  live: true\n", data);
+    assert_int_equal(coce_test_write_file(cfg, yaml), 0);
+    assert_int_equal(RUN("--mode", "paper", "--sleeve", "convex", "--config",
+                         cfg),
+                     5);
+    setenv("DERIBIT_CLIENT_ID", "test-deribit-id", 1);
+    assert_int_equal(RUN("--mode", "paper", "--sleeve", "convex", "--config",
+                         cfg),
+                     5);
+    setenv("DERIBIT_CLIENT_SECRET", "test-deribit-secret-42", 1);
+    /* enabled and keyed; no symbol to follow: not available */
+    assert_int_equal(RUN("--mode", "paper", "--sleeve", "convex", "--config",
+                         cfg),
+                     4);
+    /* a BTC-quoted feed has no USD price of the underlyings */
+    snprintf(yaml, sizeof yaml,
+             "run:\n  data_dir: %s\noptions:\n  live: true\n"
+             "feed:\n  symbols: [ADX]\n  quote: BTC\n",
+             data);
+    assert_int_equal(coce_test_write_file(cfg, yaml), 0);
+    assert_int_equal(RUN("--mode", "paper", "--sleeve", "convex", "--config",
+                         cfg),
+                     2);
+    /* a BTC book without BTC among the underlyings */
+    snprintf(yaml, sizeof yaml,
+             "run:\n  data_dir: %s\n  base_currency: BTC\n"
+             "options:\n  live: true\n  underlyings: ETH\n"
+             "feed:\n  symbols: [ADX]\n  quote: USDT\n",
+             data);
+    assert_int_equal(coce_test_write_file(cfg, yaml), 0);
+    assert_int_equal(RUN("--mode", "paper", "--sleeve", "convex", "--config",
+                         cfg),
+                     2);
+    /* a base currency the sleeve cannot price; no BTC/ETH underlying */
+    snprintf(yaml, sizeof yaml,
+             "run:\n  data_dir: %s\n  base_currency: EUR\n"
+             "options:\n  live: true\n"
+             "feed:\n  symbols: [ADX]\n  quote: USDT\n",
+             data);
+    assert_int_equal(coce_test_write_file(cfg, yaml), 0);
+    assert_int_equal(RUN("--mode", "paper", "--sleeve", "convex", "--config",
+                         cfg),
+                     2);
+    snprintf(yaml, sizeof yaml,
+             "run:\n  data_dir: %s\n  base_currency: USDT\n"
+             "options:\n  live: true\n  underlyings: SOL\n"
+             "feed:\n  symbols: [ADX]\n  quote: USDT\n",
+             data);
+    assert_int_equal(coce_test_write_file(cfg, yaml), 0);
+    assert_int_equal(RUN("--mode", "paper", "--sleeve", "convex", "--config",
+                         cfg),
+                     2);
+    assert_false(coce_fs_exists(data)); /* nothing touched */
+    /* options.live needs an http(s) deribit.base_url */
+    snprintf(yaml, sizeof yaml,
+             "options:\n  live: true\nderibit:\n  base_url: ftp://x\n");
+    assert_int_equal(coce_test_write_file(cfg, yaml), 0);
+    assert_int_equal(RUN("validate-config", cfg), 2);
+    unsetenv("DERIBIT_CLIENT_ID");
+    unsetenv("DERIBIT_CLIENT_SECRET");
 }
 
 static void test_validate_config(void **state)
@@ -158,6 +236,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_help_version_usage),
         cmocka_unit_test(test_live_and_paper_refusals),
+        cmocka_unit_test(test_sleeve_live_refusals),
         cmocka_unit_test(test_validate_config),
         cmocka_unit_test(test_synth_and_small_sim),
     };

@@ -1,0 +1,801 @@
+/* The convexity sleeve's live route: a paper spot venue, the fake Deribit
+ * (127.0.0.1) as the option venue; journal, guardrails, reconciliation by
+ * label, restart without a resend, streamed underlying samples. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/engine.h"
+#include "execution/deribit.h"
+#include "execution/paper.h"
+#include "options/instruments.h"
+#include "options/sleeve.h"
+#include "state/journal.h"
+#include "state/state_file.h"
+#include "testutil.h"
+#include "utils/log.h"
+#include "utils/rng.h"
+#include "utils/symbols.h"
+
+#include "../execution/fake_deribit.c"
+
+#define CID "engine-client"
+#define CSECRET "engine-secret-0123456789"
+#define T0 1546300800000LL
+#define HOUR 3600000LL
+#define DAY 86400000LL
+#define HOURS (24 * 12)
+static int64_t g_t[HOURS + 1];
+static double g_px[HOURS + 1];
+
+static void make_series(void)
+{
+    coce_rng r;
+    coce_rng_init(&r, 11);
+    g_px[0] = 4000.0;
+    for (size_t i = 0; i <= HOURS; i++) {
+        g_t[i] = T0 + (int64_t)i * HOUR;
+        if (i > 0)
+            g_px[i] = g_px[i - 1] *
+                      exp(1.2 / sqrt(24.0 * 365.0) * coce_rng_normal(&r));
+    }
+}
+
+static void sleeve_cfg(coce_sleeve_cfg *c)
+{
+    coce_sleeve_cfg_default(c);
+    c->vol_window_days = 7.0;
+    c->rules.budget_period_days = 7.0;
+    c->rules.min_days = 3.0;
+    c->rules.max_days = 30.0;
+}
+
+/* The back-test's events over the series (the engine's first decision is
+ * the same: same state, same samples). */
+static coce_sleeve_event g_ev[256];
+static size_t g_nev;
+
+static void backtest_events(void)
+{
+    coce_sleeve_cfg c;
+    sleeve_cfg(&c);
+    coce_sleeve_result r;
+    memset(&r, 0, sizeof r);
+    r.events = g_ev;
+    r.events_cap = 256;
+    assert_int_equal(coce_sleeve_run(&c, g_t, g_px, HOURS + 1, 2e5, &r, NULL),
+                     COCE_OK);
+    g_nev = r.n_events < 256 ? r.n_events : 256;
+    assert_true(g_nev > 0);
+}
+
+static int feed(void *venue, const coce_trade *t, coce_fill *fills, size_t cap,
+                size_t *n)
+{
+    return coce_paper_on_trade(venue, t, fills, cap, n);
+}
+
+typedef struct rig {
+    coce_config cfg;
+    coce_symbols *sym;
+    coce_paper *paper;
+    coce_journal *journal;
+    coce_deribit *d;
+    coce_engine *e;
+    coce_engine_sleeve_opts so;
+    char dir[512];
+} rig;
+
+static coce_fake_deribit *g_fake;
+static int g_stream;   /* the underlying's samples are streamed */
+static int g_inactive; /* the fake lists the options as inactive */
+static double g_dd_hard; /* > 0: guardrails.drawdown_hard */
+
+/* Every option name the back-test trades, listed at the fake with
+ * Deribit's BTC option ticks (0.0001 below 0.005, 0.0005 above). */
+static void fake_up(void)
+{
+    assert_int_equal(coce_fake_deribit_start(CID, CSECRET, 900, &g_fake), 0);
+    static char names[256][64];
+    size_t k = 0;
+    for (size_t i = 0; i < g_nev; i++) {
+        char *name = names[k];
+        assert_int_equal(coce_sleeve_option_name("BTC", g_ev[i].type,
+                                                 g_ev[i].strike,
+                                                 g_ev[i].expiry_ms, name, 64),
+                         COCE_OK);
+        int seen = 0;
+        for (size_t j = 0; j < k; j++)
+            seen |= strcmp(names[j], name) == 0;
+        if (seen)
+            continue;
+        k++;
+        coce_fake_db_instrument in = {.name = name,
+                                      .tick = 0.0001,
+                                      .step_above = 0.005,
+                                      .step_tick = 0.0005,
+                                      .min_amount = 0.1,
+                                      .price = 0.01,
+                                      .inactive = g_inactive};
+        (void)coce_fake_deribit_add_instrument(g_fake, &in);
+    }
+}
+
+static void rig_open_at(rig *g, coce_book *book, const char *dir,
+                        int64_t sent_before)
+{
+    memset(g, 0, sizeof *g);
+    coce_config_defaults(&g->cfg);
+    (void)snprintf(g->cfg.run.base_currency, sizeof g->cfg.run.base_currency,
+                   "USD");
+    g->cfg.strategy.initial_capital = 1e5;
+    if (g_dd_hard > 0) {
+        g->cfg.guardrails.drawdown_hard = g_dd_hard;
+        g->cfg.guardrails.drawdown_soft = g_dd_hard / 2;
+    }
+    if (dir != NULL)
+        (void)snprintf(g->dir, sizeof g->dir, "%s", dir);
+    else
+        assert_non_null(coce_test_tmpdir(g->dir, sizeof g->dir));
+    assert_int_equal(coce_symbols_new(&g->sym), COCE_OK);
+    coce_asset_id id;
+    assert_int_equal(coce_symbols_intern(g->sym, "SPOT", &id), COCE_OK);
+    coce_paper_opts po;
+    coce_paper_opts_default(&po);
+    assert_int_equal(coce_paper_new(&po, &g->paper, NULL), COCE_OK);
+    char path[700];
+    (void)snprintf(path, sizeof path, "%s/journal.db", g->dir);
+    assert_int_equal(coce_journal_open(path, &g->journal, NULL), COCE_OK);
+    assert_int_equal(coce_journal_set_durable(g->journal, 0, NULL), COCE_OK);
+    coce_deribit_opts dop;
+    coce_deribit_opts_default(&dop);
+    dop.base_url = coce_fake_deribit_url(g_fake);
+    dop.client_id = CID;
+    dop.client_secret = CSECRET;
+    dop.timeout_ms = 2000;
+    dop.backoff_ms = 10;
+    dop.read_retries = 1;
+    coce_err err;
+    assert_int_equal(coce_deribit_new(&dop, &g->d, &err), COCE_OK);
+    if (book != NULL) {
+        /* the journal's unfinished orders back in the book (as live.c) */
+        size_t applied = 0;
+        assert_int_equal(coce_journal_replay(g->journal, book, 0, &applied,
+                                             &err),
+                         COCE_OK);
+        while (book->n_orders > 0)
+            (void)coce_book_order_remove(book, book->orders[0].client_id);
+        coce_journal_pending_entry *p = NULL;
+        size_t n = 0;
+        assert_int_equal(coce_journal_pending(g->journal, &p, &n, &err),
+                         COCE_OK);
+        for (size_t i = 0; i < n; i++) {
+            coce_open_order o;
+            memset(&o, 0, sizeof o);
+            memcpy(o.client_id, p[i].intent.client_id, sizeof o.client_id);
+            o.asset = p[i].intent.asset;
+            o.side = p[i].intent.side;
+            o.type = p[i].intent.type;
+            o.reason = p[i].intent.reason;
+            o.qty = p[i].intent.qty;
+            o.filled = p[i].filled;
+            o.limit_price = p[i].intent.limit_price;
+            o.status = COCE_ORDER_UNKNOWN;
+            o.time_ms = p[i].intent.time_ms;
+            assert_int_equal(coce_book_set_symbol(book, o.asset, p[i].asset,
+                                                  &err),
+                             COCE_OK);
+            assert_int_equal(coce_book_order_add(book, &o, &err), COCE_OK);
+        }
+        free(p);
+    }
+    g->so.n_u = 1;
+    (void)snprintf(g->so.u[0].name, sizeof g->so.u[0].name, "BTC");
+    if (!g_stream) {
+        g->so.u[0].t_ms = g_t;
+        g->so.u[0].px = g_px;
+        g->so.u[0].n = HOURS + 1;
+    }
+    sleeve_cfg(&g->so.u[0].cfg);
+    g->so.fixed_equity_usd = 2e5;
+    g->so.deribit = g->d;
+    g->so.sent_before_ms = sent_before;
+    coce_engine_opts eo;
+    memset(&eo, 0, sizeof eo);
+    eo.cfg = &g->cfg;
+    eo.symbols = g->sym;
+    eo.exchange = coce_paper_exchange(g->paper);
+    eo.feed_trade = feed;
+    eo.venue = g->paper;
+    eo.journal = g->journal;
+    eo.client_tag = "t";
+    eo.book = book;
+    eo.sleeve = &g->so;
+    int rc = coce_engine_new(&g->e, &eo, &err);
+    if (rc != COCE_OK)
+        fail_msg("%s", err.msg);
+}
+
+static void rig_open(rig *g, coce_book *book)
+{
+    rig_open_at(g, book, NULL, 0);
+}
+
+static void rig_close(rig *g, int keep_dir)
+{
+    coce_engine_free(g->e);
+    coce_journal_close(g->journal);
+    coce_deribit_free(g->d);
+    coce_paper_free(g->paper);
+    coce_symbols_free(g->sym);
+    if (!keep_dir)
+        coce_test_rmtree(g->dir);
+}
+
+/* A spot trade every 10 minutes in [from, to]. */
+static void run_trades(rig *g, int64_t from, int64_t to)
+{
+    for (int64_t t = from; t <= to; t += 600000) {
+        coce_trade tr;
+        memset(&tr, 0, sizeof tr);
+        tr.time_ms = t;
+        tr.asset = 0;
+        tr.price = 1.0;
+        tr.qty = 10;
+        tr.side = COCE_SIDE_BUY;
+        coce_err err;
+        int rc = coce_engine_on_trade(g->e, &tr, &err);
+        if (rc != COCE_OK)
+            fail_msg("%s", err.msg);
+    }
+}
+
+/* The journal's option intents (client id, limit, qty, symbol). */
+typedef struct jintent {
+    char id[COCE_CLIENT_ID_MAX];
+    char sym[COCE_BOOK_SYMBOL_MAX];
+    double price, qty;
+    int8_t side;
+} jintent;
+
+static size_t journal_intents(coce_journal *j, jintent *out, size_t cap)
+{
+    int64_t last = 0;
+    assert_int_equal(coce_journal_last_seq(j, &last, NULL), COCE_OK);
+    size_t k = 0;
+    for (int64_t q = 1; q <= last; q++) {
+        coce_journal_event ev;
+        assert_int_equal(coce_journal_get(j, q, &ev, NULL), COCE_OK);
+        if (ev.kind != COCE_JOURNAL_INTENT || strncmp(ev.asset, "BTC-", 4) != 0)
+            continue;
+        if (k < cap) {
+            memcpy(out[k].id, ev.client_id, sizeof out[k].id);
+            memcpy(out[k].sym, ev.asset, sizeof out[k].sym);
+            out[k].price = ev.price;
+            out[k].qty = ev.qty;
+            out[k].side = ev.side;
+        }
+        k++;
+    }
+    return k;
+}
+
+static size_t journal_count(coce_journal *j, const char *id,
+                            coce_journal_kind kind)
+{
+    int64_t last = 0;
+    assert_int_equal(coce_journal_last_seq(j, &last, NULL), COCE_OK);
+    size_t k = 0;
+    for (int64_t q = 1; q <= last; q++) {
+        coce_journal_event ev;
+        assert_int_equal(coce_journal_get(j, q, &ev, NULL), COCE_OK);
+        k += ev.kind == kind && strcmp(ev.client_id, id) == 0;
+    }
+    return k;
+}
+
+/* The back-test's first buy of the option named `name`. */
+static const coce_sleeve_event *first_buy(const char *name)
+{
+    for (size_t i = 0; i < g_nev; i++) {
+        char n[64];
+        (void)coce_sleeve_option_name("BTC", g_ev[i].type, g_ev[i].strike,
+                                      g_ev[i].expiry_ms, n, sizeof n);
+        if (g_ev[i].what == COCE_SLEEVE_BUY && strcmp(n, name) == 0)
+            return &g_ev[i];
+    }
+    return NULL;
+}
+
+static double tick_at(double price)
+{
+    return price >= 0.005 ? 0.0005 : 0.0001;
+}
+
+static const coce_position *option_position(const coce_engine *e,
+                                            const char *name)
+{
+    const coce_book *b = coce_engine_book(e);
+    for (size_t i = 0; i < coce_book_position_count(b); i++) {
+        const coce_position *p = coce_book_position_at(b, i);
+        if (p->asset >= COCE_ENGINE_OPTION_BASE &&
+            strcmp(p->symbol, name) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+/* The first decision day: option buys reach the fake as private/buy with
+ * label = the journal's client id, a limit on the tick grid at most one
+ * tick under the model ask; a fill at the fake lands in the book once. */
+static void test_orders_reach_deribit(void **state)
+{
+    (void)state;
+    fake_up();
+    rig g;
+    rig_open(&g, NULL);
+    const int64_t day7 = T0 + 7 * DAY;
+    run_trades(&g, T0 + 60000, day7 + 30 * 60000);
+    jintent in[8];
+    size_t n = journal_intents(g.journal, in, 8);
+    assert_true(n >= 1 && n <= 2); /* a call and/or a put */
+    assert_int_equal(coce_fake_deribit_requests(g_fake, "private/buy"),
+                     (int)n);
+    for (size_t i = 0; i < n; i++) {
+        coce_fake_db_order o;
+        assert_int_equal(coce_fake_deribit_find(g_fake, in[i].id, &o), 1);
+        assert_string_equal(o.instrument, in[i].sym);
+        assert_int_equal(o.side, 1);
+        assert_close(o.price, in[i].price, 0, 1e-12); /* journalled = sent */
+        assert_close(o.amount, in[i].qty, 0, 1e-12);
+        const coce_sleeve_event *ev = first_buy(in[i].sym);
+        assert_non_null(ev);
+        double tick = tick_at(o.price);
+        double q = o.price / tick;
+        assert_close(q, nearbyint(q), 0, 1e-6); /* on the grid */
+        assert_true(o.price <= ev->price_coin + 1e-12); /* never above ask */
+        assert_true(ev->price_coin - o.price < tick_at(ev->price_coin));
+        assert_close(o.amount, ev->amount, 0, 1e-9);
+        assert_int_equal(journal_count(g.journal, in[i].id, COCE_JOURNAL_SENT),
+                         1);
+    }
+    /* working: the next decisions send nothing more of these kinds */
+    run_trades(&g, day7 + 40 * 60000, day7 + 3 * HOUR);
+    assert_int_equal(coce_fake_deribit_requests(g_fake, "private/buy"),
+                     (int)n);
+    assert_null(option_position(g.e, in[0].sym));
+
+    /* the venue fills the first in two parts: each lands once, converted
+     * to USD at the decision's spot */
+    const coce_sleeve_event *ev = first_buy(in[0].sym);
+    double half = floor(in[0].qty / 2 / 0.1 + 1e-9) * 0.1;
+    assert_true(half > 0);
+    assert_int_equal(coce_fake_deribit_fill(g_fake, in[0].id, half,
+                                            in[0].price),
+                     0);
+    run_trades(&g, day7 + 3 * HOUR + 600000, day7 + 5 * HOUR);
+    const coce_position *p = option_position(g.e, in[0].sym);
+    assert_non_null(p);
+    assert_close(p->qty, half, 0, 1e-9);
+    assert_close(p->avg_price, in[0].price * ev->spot, 1e-9, 0);
+    assert_int_equal(journal_count(g.journal, in[0].id, COCE_JOURNAL_FILL), 1);
+    assert_int_equal(coce_fake_deribit_fill(g_fake, in[0].id,
+                                            in[0].qty - half, in[0].price),
+                     0);
+    run_trades(&g, day7 + 5 * HOUR + 600000, day7 + 9 * HOUR);
+    p = option_position(g.e, in[0].sym);
+    assert_non_null(p);
+    assert_close(p->qty, in[0].qty, 0, 1e-9);
+    assert_int_equal(journal_count(g.journal, in[0].id, COCE_JOURNAL_FILL), 2);
+    coce_err err;
+    assert_int_equal(coce_engine_settle_orders(g.e, day7 + 9 * HOUR, &err),
+                     COCE_OK);
+    assert_int_equal(journal_count(g.journal, in[0].id, COCE_JOURNAL_FILL), 2);
+    const coce_engine_sleeve_report *s = coce_engine_sleeve(g.e);
+    assert_int_equal(s->res[0].n_buys, 1); /* the two parts: one option */
+    assert_true(s->fills >= 2);
+    /* the fee: Deribit's per contract, in USD */
+    const coce_book *b = coce_engine_book(g.e);
+    assert_true(b->cash < 1e5 - in[0].qty * in[0].price * ev->spot);
+    assert_int_equal(coce_fake_deribit_requests(g_fake, "private/buy"),
+                     (int)n);
+    assert_int_equal(coce_engine_finish(g.e, &err), COCE_OK);
+    rig_close(&g, 0);
+    coce_fake_deribit_stop(g_fake);
+}
+
+/* A buy whose answer is lost (connection dropped after the venue took it,
+ * or a 503 after executing it) is settled by label: adopted, never
+ * resent; its fill lands once. */
+static void test_unknown_settled_by_label(void **state)
+{
+    (void)state;
+    const coce_fake_db_fault faults[2] = {COCE_FAKE_DB_DROP, COCE_FAKE_DB_5XX};
+    for (int k = 0; k < 2; k++) {
+        fake_up();
+        coce_fake_deribit_fault(g_fake, "private/buy", faults[k], 1, 1);
+        rig g;
+        rig_open(&g, NULL);
+        const int64_t day7 = T0 + 7 * DAY;
+        run_trades(&g, T0 + 60000, day7 + 5 * 60000);
+        jintent in[8];
+        size_t n = journal_intents(g.journal, in, 8);
+        assert_true(n >= 1);
+        assert_int_equal(journal_count(g.journal, in[0].id,
+                                       COCE_JOURNAL_UNKNOWN),
+                         1);
+        assert_int_equal(coce_fake_deribit_find(g_fake, in[0].id, NULL), 1);
+        /* the next bar close asks by label */
+        run_trades(&g, day7 + 15 * 60000, day7 + HOUR + 5 * 60000);
+        assert_int_equal(coce_engine_get_stats(g.e)->orders_adopted, 1);
+        assert_int_equal(journal_count(g.journal, in[0].id, COCE_JOURNAL_ACK),
+                         1);
+        assert_int_equal(coce_fake_deribit_requests(g_fake, "private/buy"),
+                         (int)n);
+        assert_int_equal(coce_fake_deribit_find(g_fake, in[0].id, NULL), 1);
+        assert_int_equal(coce_fake_deribit_fill(g_fake, in[0].id, in[0].qty,
+                                                in[0].price),
+                         0);
+        run_trades(&g, day7 + HOUR + 15 * 60000, day7 + 3 * HOUR);
+        const coce_position *p = option_position(g.e, in[0].sym);
+        assert_non_null(p);
+        assert_close(p->qty, in[0].qty, 0, 1e-9);
+        assert_int_equal(journal_count(g.journal, in[0].id, COCE_JOURNAL_FILL),
+                         1);
+        assert_int_equal(coce_fake_deribit_find(g_fake, in[0].id, NULL), 1);
+        rig_close(&g, 0);
+        coce_fake_deribit_stop(g_fake);
+    }
+}
+
+/* A crash with an option order of unknown outcome: a new engine on the
+ * same state and journal tracks it, settles it by label, takes its fill
+ * (deferred until a USD price is known when the samples are streamed),
+ * and resends nothing. */
+static void test_restart_no_resend(void **state)
+{
+    (void)state;
+    fake_up();
+    coce_fake_deribit_fault(g_fake, "private/buy", COCE_FAKE_DB_DROP, 1, 0);
+    rig g;
+    rig_open(&g, NULL);
+    const int64_t day7 = T0 + 7 * DAY;
+    run_trades(&g, T0 + 60000, day7 + 5 * 60000);
+    jintent in[8];
+    size_t n = journal_intents(g.journal, in, 8);
+    assert_true(n >= 1);
+    int buys = coce_fake_deribit_requests(g_fake, "private/buy");
+    char dir[512], path[700];
+    (void)snprintf(dir, sizeof dir, "%s", g.dir);
+    (void)snprintf(path, sizeof path, "%s/state.json", dir);
+    assert_int_equal(coce_state_save(coce_engine_book(g.e), path, NULL),
+                     COCE_OK);
+    rig_close(&g, 1); /* the crash: nothing settled */
+
+    /* the venue fills it while the engine is down */
+    assert_int_equal(coce_fake_deribit_fill(g_fake, in[0].id, in[0].qty,
+                                            in[0].price),
+                     0);
+    coce_book *back = NULL;
+    assert_int_equal(coce_state_load(path, &back, NULL), COCE_OK);
+    g_stream = 1;
+    rig g2;
+    rig_open_at(&g2, back, dir, 0);
+    coce_err err;
+    /* before any sample: settled (adopted), its fill waits for a price */
+    assert_int_equal(coce_engine_settle_orders(g2.e, day7 + 10 * 60000, &err),
+                     COCE_OK);
+    assert_int_equal(coce_engine_get_stats(g2.e)->orders_adopted >= 1, 1);
+    const coce_engine_sleeve_report *s = coce_engine_sleeve(g2.e);
+    assert_int_equal(s->fills_deferred, 1);
+    assert_null(option_position(g2.e, in[0].sym));
+    /* a USD sample: the fill lands, once */
+    assert_int_equal(coce_engine_sleeve_sample(g2.e, "BTC", day7 + HOUR,
+                                               g_px[7 * 24 + 1], &err),
+                     COCE_OK);
+    run_trades(&g2, day7 + 10 * 60000, day7 + 2 * HOUR);
+    const coce_position *p = option_position(g2.e, in[0].sym);
+    assert_non_null(p);
+    assert_close(p->qty, in[0].qty, 0, 1e-9);
+    assert_close(p->avg_price, in[0].price * g_px[7 * 24 + 1], 1e-9, 0);
+    assert_int_equal(journal_count(g2.journal, in[0].id, COCE_JOURNAL_FILL), 1);
+    /* no vol window yet: marked at its fill price, not at a floor vol */
+    assert_int_equal(coce_engine_sleeve_sample(g2.e, "BTC", day7 + 2 * HOUR,
+                                               g_px[7 * 24 + 2], &err),
+                     COCE_OK);
+    run_trades(&g2, day7 + 2 * HOUR, day7 + 2 * HOUR + 600000);
+    s = coce_engine_sleeve(g2.e);
+    double held_value = 0;
+    const coce_book *b2 = coce_engine_book(g2.e);
+    for (size_t i = 0; i < coce_book_position_count(b2); i++) {
+        const coce_position *q = coce_book_position_at(b2, i);
+        if (q->asset >= COCE_ENGINE_OPTION_BASE)
+            held_value += q->qty * q->avg_price;
+    }
+    assert_close(s->premium_at_risk_base, held_value, 1e-9, 0);
+    assert_int_equal(coce_engine_settle_orders(g2.e, day7 + 2 * HOUR, &err),
+                     COCE_OK);
+    assert_int_equal(journal_count(g2.journal, in[0].id, COCE_JOURNAL_FILL), 1);
+    /* nothing was resent, and the working order blocked its kind */
+    assert_int_equal(coce_fake_deribit_requests(g_fake, "private/buy"), buys);
+    assert_int_equal(coce_fake_deribit_find(g_fake, in[0].id, NULL), 1);
+    g_stream = 0;
+    rig_close(&g2, 0);
+    coce_fake_deribit_stop(g_fake);
+}
+
+/* A kill-switch halt blocks sleeve opens: nothing reaches the venue. */
+static void test_halt_blocks_opens(void **state)
+{
+    (void)state;
+    fake_up();
+    coce_book *book = NULL;
+    assert_int_equal(coce_book_new(1e5, &book), COCE_OK);
+    assert_int_equal(coce_book_halt(book, "test halt", T0, -3, 0.1, 0.0),
+                     COCE_OK);
+    rig g;
+    rig_open(&g, book);
+    run_trades(&g, T0 + 60000, T0 + 9 * DAY);
+    const coce_engine_sleeve_report *s = coce_engine_sleeve(g.e);
+    assert_true(s->skipped_halted > 0);
+    assert_int_equal(s->intents, 0);
+    assert_int_equal(coce_fake_deribit_requests(g_fake, "private/buy"), 0);
+    assert_int_equal((int)coce_fake_deribit_order_count(g_fake), 0);
+    rig_close(&g, 0);
+    coce_fake_deribit_stop(g_fake);
+}
+
+/* An option the venue does not list, or lists as inactive, is refused
+ * before anything is journalled; the engine goes on. */
+static void test_unlisted_refused(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        if (k == 0) {
+            assert_int_equal(
+                coce_fake_deribit_start(CID, CSECRET, 900, &g_fake), 0);
+        } else {
+            g_inactive = 1;
+            fake_up();
+        }
+        rig g;
+        rig_open(&g, NULL);
+        run_trades(&g, T0 + 60000, T0 + 7 * DAY + HOUR);
+        const coce_engine_sleeve_report *s = coce_engine_sleeve(g.e);
+        assert_true(s->refused >= 1);
+        assert_int_equal(s->intents, 0);
+        jintent in[2];
+        assert_int_equal(journal_intents(g.journal, in, 2), 0);
+        assert_int_equal(coce_fake_deribit_requests(g_fake, "private/buy"), 0);
+        rig_close(&g, 0);
+        coce_fake_deribit_stop(g_fake);
+    }
+}
+
+/* A buy the venue refuses (not_enough_funds: not executed) is journalled
+ * as rejected and counted; nothing stays working. */
+static void test_venue_refusal(void **state)
+{
+    (void)state;
+    fake_up();
+    coce_fake_deribit_fault(g_fake, "private/buy", COCE_FAKE_DB_ERROR, 1,
+                            10009);
+    rig g;
+    rig_open(&g, NULL);
+    run_trades(&g, T0 + 60000, T0 + 7 * DAY + 30 * 60000);
+    jintent in[8];
+    size_t n = journal_intents(g.journal, in, 8);
+    assert_true(n >= 1);
+    assert_int_equal(journal_count(g.journal, in[0].id, COCE_JOURNAL_REJECTED),
+                     1);
+    assert_null(coce_book_order_find((coce_book *)coce_engine_book(g.e),
+                                     in[0].id));
+    const coce_engine_sleeve_report *s = coce_engine_sleeve(g.e);
+    assert_int_equal(s->refused, 1);
+    assert_int_equal(coce_fake_deribit_find(g_fake, in[0].id, NULL), 0);
+    rig_close(&g, 0);
+    coce_fake_deribit_stop(g_fake);
+}
+
+/* A drawdown halt with an option buy working: the cancel reaches the
+ * venue, is journalled, and a query closes the order; nothing opens
+ * after. */
+static void test_halt_cancels_working_buys(void **state)
+{
+    (void)state;
+    fake_up();
+    g_dd_hard = 0.01;
+    rig g;
+    rig_open(&g, NULL);
+    const int64_t day7 = T0 + 7 * DAY;
+    run_trades(&g, T0 + 60000, day7 + 30 * 60000);
+    jintent in[8];
+    size_t n = journal_intents(g.journal, in, 8);
+    assert_int_equal(n, 2); /* a call and a put */
+    /* the first fills far above its limit: 3 % of the equity lost */
+    double bad = 3000.0 / in[0].qty / g_px[7 * 24];
+    assert_int_equal(coce_fake_deribit_fill(g_fake, in[0].id, in[0].qty, bad),
+                     0);
+    run_trades(&g, day7 + HOUR, day7 + DAY + 2 * HOUR);
+    const coce_book *b = coce_engine_book(g.e);
+    assert_true(coce_engine_get_stats(g.e)->halts >= 1);
+    assert_int_equal(coce_fake_deribit_requests(g_fake, "private/cancel"), 1);
+    assert_int_equal(
+        journal_count(g.journal, in[1].id, COCE_JOURNAL_CANCEL_REQ), 1);
+    assert_int_equal(journal_count(g.journal, in[1].id, COCE_JOURNAL_CANCELED),
+                     1);
+    assert_null(coce_book_order_find((coce_book *)b, in[1].id));
+    coce_fake_db_order o;
+    assert_int_equal(coce_fake_deribit_find(g_fake, in[1].id, &o), 1);
+    assert_string_equal(o.state, "cancelled");
+    /* the option bought stays (long convexity), nothing new opens */
+    assert_non_null(option_position(g.e, in[0].sym));
+    run_trades(&g, day7 + DAY + 3 * HOUR, day7 + 2 * DAY + 2 * HOUR);
+    assert_int_equal(coce_fake_deribit_requests(g_fake, "private/buy"), 2);
+    assert_true(coce_engine_sleeve(g.e)->skipped_halted >= 1);
+    rig_close(&g, 0);
+    coce_fake_deribit_stop(g_fake);
+}
+
+/* Streamed samples (hourly, each known at its time) give the decisions of
+ * the preloaded series; bad samples are refused. */
+static void test_streamed_samples(void **state)
+{
+    (void)state;
+    fake_up();
+    g_stream = 1;
+    rig g;
+    rig_open(&g, NULL);
+    g_stream = 0;
+    coce_err err;
+    assert_int_equal(coce_engine_sleeve_sample(g.e, "ETH", T0, 100, &err),
+                     COCE_EINVAL);
+    assert_int_equal(coce_engine_sleeve_sample(g.e, COCE_ENGINE_BASE_SERIES,
+                                               T0, 1, &err),
+                     COCE_EINVAL);
+    assert_int_equal(coce_engine_sleeve_sample(g.e, "BTC", T0, -1, &err),
+                     COCE_EINVAL);
+    assert_int_equal(coce_engine_sleeve_sample(NULL, "BTC", T0, 1, &err),
+                     COCE_EINVAL);
+    for (size_t i = 0; i <= 7 * 24 + 2; i++) {
+        assert_int_equal(coce_engine_sleeve_sample(g.e, "BTC", g_t[i], g_px[i],
+                                                   &err),
+                         COCE_OK);
+        run_trades(&g, g_t[i] + 60000, g_t[i] + HOUR - 60000);
+    }
+    assert_int_equal(coce_engine_sleeve_sample(g.e, "BTC", g_t[3], g_px[3],
+                                               &err),
+                     COCE_EORDER);
+    jintent in[8];
+    size_t n = journal_intents(g.journal, in, 8);
+    assert_true(n >= 1);
+    for (size_t i = 0; i < n; i++) {
+        const coce_sleeve_event *ev = first_buy(in[i].sym);
+        assert_non_null(ev); /* the back-test's choice */
+        assert_close(in[i].qty, ev->amount, 0, 1e-9);
+    }
+    rig_close(&g, 0);
+    coce_fake_deribit_stop(g_fake);
+}
+
+/* A streamed base currency (a BTC book's BTC/USD; here 1): nothing is
+ * decided before its first sample, the same decisions after. */
+static void test_streamed_base(void **state)
+{
+    (void)state;
+    fake_up();
+    g_stream = 1;
+    rig g;
+    memset(&g, 0, sizeof g);
+    rig_open(&g, NULL);
+    coce_engine_free(g.e);
+    /* the same rig with a streamed base */
+    coce_engine_opts eo;
+    memset(&eo, 0, sizeof eo);
+    eo.cfg = &g.cfg;
+    eo.symbols = g.sym;
+    eo.exchange = coce_paper_exchange(g.paper);
+    eo.feed_trade = feed;
+    eo.venue = g.paper;
+    eo.journal = g.journal;
+    eo.client_tag = "b";
+    g.so.base_streamed = 1;
+    eo.sleeve = &g.so;
+    coce_err err;
+    assert_int_equal(coce_engine_new(&g.e, &eo, &err), COCE_OK);
+    for (size_t i = 0; i <= 7 * 24 + 2; i++) {
+        assert_int_equal(coce_engine_sleeve_sample(g.e, "BTC", g_t[i], g_px[i],
+                                                   &err),
+                         COCE_OK);
+        if (i >= 24) /* the base's USD price from day 1 on */
+            assert_int_equal(coce_engine_sleeve_sample(
+                                 g.e, COCE_ENGINE_BASE_SERIES, g_t[i], 1.0,
+                                 &err),
+                             COCE_OK);
+        run_trades(&g, g_t[i] + 60000, g_t[i] + HOUR - 60000);
+        if (i == 23)
+            assert_int_equal(coce_engine_sleeve(g.e)->intents, 0);
+    }
+    jintent in[8];
+    size_t n = journal_intents(g.journal, in, 8);
+    assert_true(n >= 1);
+    for (size_t i = 0; i < n; i++) {
+        const coce_sleeve_event *ev = first_buy(in[i].sym);
+        assert_non_null(ev);
+        assert_close(in[i].qty, ev->amount, 0, 1e-9);
+    }
+    rig_close(&g, 0);
+    coce_fake_deribit_stop(g_fake);
+}
+
+/* The live spot venue without Deribit still refuses the sleeve. */
+static void test_live_spot_needs_deribit(void **state)
+{
+    (void)state;
+    coce_config cfg;
+    coce_config_defaults(&cfg);
+    coce_symbols *sym = NULL;
+    assert_int_equal(coce_symbols_new(&sym), COCE_OK);
+    coce_paper_opts po;
+    coce_paper_opts_default(&po);
+    coce_paper *paper = NULL;
+    assert_int_equal(coce_paper_new(&po, &paper, NULL), COCE_OK);
+    coce_engine_sleeve_opts so;
+    memset(&so, 0, sizeof so);
+    so.n_u = 1;
+    (void)snprintf(so.u[0].name, sizeof so.u[0].name, "BTC");
+    coce_engine_opts eo;
+    memset(&eo, 0, sizeof eo);
+    eo.cfg = &cfg;
+    eo.symbols = sym;
+    eo.exchange = coce_paper_exchange(paper);
+    eo.sleeve = &so;
+    coce_engine *e = NULL;
+    coce_err err;
+    assert_int_equal(coce_engine_new(&e, &eo, &err), COCE_ECONFIG);
+    assert_non_null(strstr(err.msg, "Deribit"));
+    coce_paper_free(paper);
+    coce_symbols_free(sym);
+}
+
+static int each_setup(void **state)
+{
+    (void)state;
+    g_stream = 0;
+    g_inactive = 0;
+    g_dd_hard = 0;
+    return 0;
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    coce_log_set_stderr_level(COCE_LOG_OFF);
+    make_series();
+    backtest_events();
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_orders_reach_deribit, each_setup),
+        cmocka_unit_test_setup(test_unknown_settled_by_label, each_setup),
+        cmocka_unit_test_setup(test_restart_no_resend, each_setup),
+        cmocka_unit_test_setup(test_halt_blocks_opens, each_setup),
+        cmocka_unit_test_setup(test_unlisted_refused, each_setup),
+        cmocka_unit_test_setup(test_streamed_samples, each_setup),
+        cmocka_unit_test_setup(test_streamed_base, each_setup),
+        cmocka_unit_test_setup(test_venue_refusal, each_setup),
+        cmocka_unit_test_setup(test_halt_cancels_working_buys, each_setup),
+        cmocka_unit_test_setup(test_live_spot_needs_deribit, each_setup),
+    };
+    return cmocka_run_group_tests(tests, group_setup, NULL);
+}
