@@ -73,6 +73,75 @@ static inline void lf_trade(const lf_market *m, int pair, int64_t id,
                  : "false");
 }
 
+/* A generated aggTrades source, served by lf_serve_aggtrades: ids
+ * 0..n_trades-1 per pair, trade `id` of `pair` at time(ctx, pair, id), never
+ * before time(ctx, pair, 0) + id * step_ms (so that a startTime maps to a
+ * first id), non-decreasing in id. trade() writes one aggTrade object
+ * (shorter than LF_TRADE_MAX) and may count what is served. */
+#define LF_TRADE_MAX 200
+
+typedef struct lf_source {
+    void *ctx;
+    int64_t n_trades;
+    int64_t step_ms;
+    int64_t (*time)(const void *ctx, int pair, int64_t id);
+    void (*trade)(void *ctx, int pair, int64_t id, char *out, size_t cap);
+} lf_source;
+
+/* The answer of GET /api/v3/aggTrades for `pair` as Binance pages it: from
+ * fromId, else from the first trade at or after startTime up to endTime; at
+ * most `limit` (default 500) trades. */
+static inline void lf_serve_aggtrades(const lf_source *src,
+                                      struct MHD_Connection *c, int pair,
+                                      mock_reply *out)
+{
+    const char *lim = mock_arg(c, "limit");
+    const char *from = mock_arg(c, "fromId");
+    const char *st = mock_arg(c, "startTime");
+    const char *et = mock_arg(c, "endTime");
+    int64_t limit = lim != NULL ? atoll(lim) : 500;
+    int64_t first = 0, last_time = INT64_MAX;
+    if (from != NULL) {
+        first = atoll(from);
+    } else if (st != NULL) {
+        int64_t s = atoll(st), t0 = src->time(src->ctx, pair, 0);
+        first = s <= t0 ? 0 : (s - t0 + src->step_ms - 1) / src->step_ms;
+        if (et != NULL)
+            last_time = atoll(et);
+    }
+    size_t cap = 64 + (size_t)limit * LF_TRADE_MAX;
+    char *body = malloc(cap);
+    size_t len = 0;
+    body[len++] = '[';
+    int64_t k = 0;
+    for (int64_t id = first; id < src->n_trades && k < limit; ++id, ++k) {
+        if (src->time(src->ctx, pair, id) > last_time)
+            break;
+        char one[LF_TRADE_MAX];
+        src->trade(src->ctx, pair, id, one, sizeof one);
+        len += (size_t)snprintf(body + len, cap - len, "%s%s", k ? "," : "",
+                                one);
+    }
+    body[len++] = ']';
+    body[len] = '\0';
+    out->body = body;
+}
+
+static inline int64_t lf_time_cb(const void *ctx, int pair, int64_t id)
+{
+    return lf_time(ctx, pair, id);
+}
+
+static inline void lf_trade_cb(void *ctx, int pair, int64_t id, char *out,
+                               size_t cap)
+{
+    lf_market *m = ctx;
+    lf_trade(m, pair, id, out, cap);
+    if (id > m->max_served[pair])
+        m->max_served[pair] = id;
+    ++m->served_total;
+}
+
 static inline void lf_route(mock_api *api, struct MHD_Connection *c,
                             const char *path, int n, mock_reply *out)
 {
@@ -93,41 +162,8 @@ static inline void lf_route(mock_api *api, struct MHD_Connection *c,
         out->body = mock_strdup("{\"code\":-1121,\"msg\":\"Invalid symbol.\"}");
         return;
     }
-    const char *lim = mock_arg(c, "limit");
-    const char *from = mock_arg(c, "fromId");
-    const char *st = mock_arg(c, "startTime");
-    const char *et = mock_arg(c, "endTime");
-    int64_t limit = lim != NULL ? atoll(lim) : 500;
-    int64_t first = 0, last_time = INT64_MAX;
-    if (from != NULL) {
-        first = atoll(from);
-    } else if (st != NULL) {
-        int64_t s = atoll(st);
-        first = s <= lf_time(m, pair, 0)
-                    ? 0
-                    : (s - lf_time(m, pair, 0) + LF_STEP_MS - 1) / LF_STEP_MS;
-        if (et != NULL)
-            last_time = atoll(et);
-    }
-    size_t cap = 64 + (size_t)limit * 160;
-    char *body = malloc(cap);
-    size_t len = 0;
-    body[len++] = '[';
-    int64_t k = 0;
-    for (int64_t id = first; id < m->n_trades && k < limit; ++id, ++k) {
-        if (lf_time(m, pair, id) > last_time)
-            break;
-        char one[200];
-        lf_trade(m, pair, id, one, sizeof one);
-        len += (size_t)snprintf(body + len, cap - len, "%s%s", k ? "," : "",
-                                one);
-        if (id > m->max_served[pair])
-            m->max_served[pair] = id;
-        ++m->served_total;
-    }
-    body[len++] = ']';
-    body[len] = '\0';
-    out->body = body;
+    lf_source src = {m, m->n_trades, LF_STEP_MS, lf_time_cb, lf_trade_cb};
+    lf_serve_aggtrades(&src, c, pair, out);
 }
 
 /* 23:00 UTC, `days_back` days ago. */

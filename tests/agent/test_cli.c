@@ -79,6 +79,19 @@ static void test_live_and_paper_refusals(void **state)
     assert_int_equal(RUN("--mode", "paper"), 4);
 }
 
+/* The exit code of `coce --mode paper --sleeve convex --config cfg`, cfg
+ * first rewritten as "run: data_dir: <data>" followed by the YAML `rest`
+ * (rest NULL: cfg as it is). */
+static int run_sleeve(char *cfg, const char *data, const char *rest)
+{
+    if (rest != NULL) {
+        char yaml[2048];
+        snprintf(yaml, sizeof yaml, "run:\n  data_dir: %s\n%s", data, rest);
+        assert_int_equal(coce_test_write_file(cfg, yaml), 0);
+    }
+    return RUN("--mode", "paper", "--sleeve", "convex", "--config", cfg);
+}
+
 /* --sleeve convex on a live feed: refused until options.live and both
  * Deribit credentials are there, then checked by the runner before the
  * data directory is touched. */
@@ -90,65 +103,40 @@ static void test_sleeve_live_refusals(void **state)
     char cfg[512], data[600];
     snprintf(cfg, sizeof cfg, "%s/sleeve.yaml", tmp);
     snprintf(data, sizeof data, "%s/sleeve-data", tmp);
-    char yaml[2048];
-    snprintf(yaml, sizeof yaml,
-             "run:\n  data_dir: %s\noptions:\n  live: true\n", data);
-    assert_int_equal(coce_test_write_file(cfg, yaml), 0);
-    assert_int_equal(RUN("--mode", "paper", "--sleeve", "convex", "--config",
-                         cfg),
-                     5);
+    assert_int_equal(run_sleeve(cfg, data, "options:\n  live: true\n"), 5);
     setenv("DERIBIT_CLIENT_ID", "test-deribit-id", 1);
-    assert_int_equal(RUN("--mode", "paper", "--sleeve", "convex", "--config",
-                         cfg),
-                     5);
+    assert_int_equal(run_sleeve(cfg, data, NULL), 5);
     setenv("DERIBIT_CLIENT_SECRET", "test-deribit-secret-42", 1);
     /* enabled and keyed; no symbol to follow: not available */
-    assert_int_equal(RUN("--mode", "paper", "--sleeve", "convex", "--config",
-                         cfg),
-                     4);
+    assert_int_equal(run_sleeve(cfg, data, NULL), 4);
     /* a BTC-quoted feed has no USD price of the underlyings */
-    snprintf(yaml, sizeof yaml,
-             "run:\n  data_dir: %s\noptions:\n  live: true\n"
-             "feed:\n  symbols: [ADX]\n  quote: BTC\n",
-             data);
-    assert_int_equal(coce_test_write_file(cfg, yaml), 0);
-    assert_int_equal(RUN("--mode", "paper", "--sleeve", "convex", "--config",
-                         cfg),
+    assert_int_equal(run_sleeve(cfg, data,
+                                "options:\n  live: true\n"
+                                "feed:\n  symbols: [ADX]\n  quote: BTC\n"),
                      2);
     /* a BTC book without BTC among the underlyings */
-    snprintf(yaml, sizeof yaml,
-             "run:\n  data_dir: %s\n  base_currency: BTC\n"
-             "options:\n  live: true\n  underlyings: ETH\n"
-             "feed:\n  symbols: [ADX]\n  quote: USDT\n",
-             data);
-    assert_int_equal(coce_test_write_file(cfg, yaml), 0);
-    assert_int_equal(RUN("--mode", "paper", "--sleeve", "convex", "--config",
-                         cfg),
+    assert_int_equal(run_sleeve(cfg, data,
+                                "  base_currency: BTC\n"
+                                "options:\n  live: true\n  underlyings: ETH\n"
+                                "feed:\n  symbols: [ADX]\n  quote: USDT\n"),
                      2);
     /* a base currency the sleeve cannot price; no BTC/ETH underlying */
-    snprintf(yaml, sizeof yaml,
-             "run:\n  data_dir: %s\n  base_currency: EUR\n"
-             "options:\n  live: true\n"
-             "feed:\n  symbols: [ADX]\n  quote: USDT\n",
-             data);
-    assert_int_equal(coce_test_write_file(cfg, yaml), 0);
-    assert_int_equal(RUN("--mode", "paper", "--sleeve", "convex", "--config",
-                         cfg),
+    assert_int_equal(run_sleeve(cfg, data,
+                                "  base_currency: EUR\n"
+                                "options:\n  live: true\n"
+                                "feed:\n  symbols: [ADX]\n  quote: USDT\n"),
                      2);
-    snprintf(yaml, sizeof yaml,
-             "run:\n  data_dir: %s\n  base_currency: USDT\n"
-             "options:\n  live: true\n  underlyings: SOL\n"
-             "feed:\n  symbols: [ADX]\n  quote: USDT\n",
-             data);
-    assert_int_equal(coce_test_write_file(cfg, yaml), 0);
-    assert_int_equal(RUN("--mode", "paper", "--sleeve", "convex", "--config",
-                         cfg),
+    assert_int_equal(run_sleeve(cfg, data,
+                                "  base_currency: USDT\n"
+                                "options:\n  live: true\n  underlyings: SOL\n"
+                                "feed:\n  symbols: [ADX]\n  quote: USDT\n"),
                      2);
     assert_false(coce_fs_exists(data)); /* nothing touched */
     /* options.live needs an http(s) deribit.base_url */
-    snprintf(yaml, sizeof yaml,
-             "options:\n  live: true\nderibit:\n  base_url: ftp://x\n");
-    assert_int_equal(coce_test_write_file(cfg, yaml), 0);
+    assert_int_equal(
+        coce_test_write_file(
+            cfg, "options:\n  live: true\nderibit:\n  base_url: ftp://x\n"),
+        0);
     assert_int_equal(RUN("validate-config", cfg), 2);
     unsetenv("DERIBIT_CLIENT_ID");
     unsetenv("DERIBIT_CLIENT_SECRET");

@@ -4,6 +4,7 @@
  * features -> train -> predict -> eval -> detect -> retrain, and the usage
  * and data errors with their exit codes. */
 #include "agent/cmd_model.h"
+#include "cmd_model_fixture.h"
 #include "alpha/pump_model.h"
 #include "data_ingest/trades.h"
 #include "testutil.h"
@@ -19,8 +20,6 @@
 #define HOUR INT64_C(3600000)
 #define N_PUMPS 5
 #define EXIT_NOT_FOUND 3 /* EXIT_DATA of cmd_model.c */
-
-static char dir[512];
 
 static int64_t pump_time(int64_t t0, int k) { return t0 + (2 * k + 2) * HOUR; }
 
@@ -69,30 +68,6 @@ static void gen_file(const char *name, const char *pair, int64_t t0,
     assert_int_equal(coce_trade_writer_close(w, NULL), COCE_OK);
 }
 
-static int run(int (*fn)(int, char **), const char *a0, ...)
-{
-    char *argv[32];
-    int argc = 0;
-    argv[argc++] = (char *)a0;
-    va_list ap;
-    va_start(ap, a0);
-    char *s;
-    while ((s = va_arg(ap, char *)) != NULL && argc < 31)
-        argv[argc++] = s;
-    va_end(ap);
-    argv[argc] = NULL;
-    return fn(argc, argv);
-}
-
-static char *p(const char *rel)
-{
-    static char buf[8][1024];
-    static int i;
-    i = (i + 1) % 8;
-    snprintf(buf[i], sizeof buf[i], "%s/%s", dir, rel);
-    return buf[i];
-}
-
 static const int64_t T2018 = 1527811200000; /* 2018-06-01 00:00 UTC */
 static const int64_t T2019 = 1559347200000; /* 2019-06-01 00:00 UTC */
 
@@ -118,13 +93,6 @@ static int setup(void **state)
     }
     (void)snprintf(text + len, sizeof text - len, "CCC,1000,,binance\n");
     assert_int_equal(coce_test_write_file(p("events.csv"), text), 0);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    coce_test_rmtree(dir);
     return 0;
 }
 

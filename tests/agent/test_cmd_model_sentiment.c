@@ -5,6 +5,7 @@
  * each chunk close); a model with sentiment columns refuses a feature file
  * without them and back; `coce eval --time-split`; usage and data errors. */
 #include "agent/cmd_model.h"
+#include "cmd_model_fixture.h"
 #include "alpha/sentiment.h"
 #include "alpha/sentiment_features.h"
 #include "data_ingest/synth.h"
@@ -16,32 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char dir[512];
 static char lexdir[1024];
-
-static int run(int (*fn)(int, char **), const char *a0, ...)
-{
-    char *argv[40];
-    int argc = 0;
-    argv[argc++] = (char *)a0;
-    va_list ap;
-    va_start(ap, a0);
-    char *s;
-    while ((s = va_arg(ap, char *)) != NULL && argc < 39)
-        argv[argc++] = s;
-    va_end(ap);
-    argv[argc] = NULL;
-    return fn(argc, argv);
-}
-
-static char *p(const char *rel)
-{
-    static char buf[8][1024];
-    static int i;
-    i = (i + 1) % 8;
-    snprintf(buf[i], sizeof buf[i], "%s/%s", dir, rel);
-    return buf[i];
-}
 
 static int setup(void **state)
 {
@@ -77,13 +53,6 @@ static int setup(void **state)
     }
     fclose(f);
     free(gt);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    coce_test_rmtree(dir);
     return 0;
 }
 

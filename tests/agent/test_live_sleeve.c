@@ -40,6 +40,20 @@ static double mk_price(int pair, int64_t id)
     return pair == 0 ? 0.5 + 0.01 * sin((double)id * 0.37) : g_btc[id];
 }
 
+static int64_t mk_time_cb(const void *ctx, int pair, int64_t id)
+{
+    return mk_time(ctx, pair, id);
+}
+
+static void mk_trade(void *ctx, int pair, int64_t id, char *out, size_t cap)
+{
+    snprintf(out, cap,
+             "{\"a\":%" PRId64 ",\"p\":\"%.8f\",\"q\":\"%.4f\",\"f\":%" PRId64
+             ",\"l\":%" PRId64 ",\"T\":%" PRId64 ",\"m\":false,\"M\":true}",
+             id, mk_price(pair, id), 1.0 + (double)(id % 7), id, id,
+             mk_time(ctx, pair, id));
+}
+
 static void route(mock_api *api, struct MHD_Connection *c, const char *path,
                   int n, mock_reply *out)
 {
@@ -55,41 +69,8 @@ static void route(mock_api *api, struct MHD_Connection *c, const char *path,
         out->body = mock_strdup("{\"code\":-1121,\"msg\":\"Invalid symbol.\"}");
         return;
     }
-    const char *lim = mock_arg(c, "limit");
-    const char *from = mock_arg(c, "fromId");
-    const char *st = mock_arg(c, "startTime");
-    const char *et = mock_arg(c, "endTime");
-    int64_t limit = lim != NULL ? atoll(lim) : 500;
-    int64_t first = 0, last_time = INT64_MAX;
-    if (from != NULL) {
-        first = atoll(from);
-    } else if (st != NULL) {
-        int64_t s = atoll(st);
-        first = s <= mk_time(m, pair, 0)
-                    ? 0
-                    : (s - mk_time(m, pair, 0) + STEP - 1) / STEP;
-        if (et != NULL)
-            last_time = atoll(et);
-    }
-    size_t cap = 64 + (size_t)limit * 200;
-    char *body = malloc(cap);
-    size_t len = 0;
-    body[len++] = '[';
-    int64_t k = 0;
-    for (int64_t id = first; id < m->n_trades && k < limit; ++id, ++k) {
-        int64_t t = mk_time(m, pair, id);
-        if (t > last_time)
-            break;
-        len += (size_t)snprintf(
-            body + len, cap - len,
-            "%s{\"a\":%" PRId64 ",\"p\":\"%.8f\",\"q\":\"%.4f\",\"f\":%" PRId64
-            ",\"l\":%" PRId64 ",\"T\":%" PRId64 ",\"m\":false,\"M\":true}",
-            k ? "," : "", id, mk_price(pair, id), 1.0 + (double)(id % 7), id,
-            id, t);
-    }
-    body[len++] = ']';
-    body[len] = '\0';
-    out->body = body;
+    lf_source src = {m, m->n_trades, STEP, mk_time_cb, mk_trade};
+    lf_serve_aggtrades(&src, c, pair, out);
 }
 
 /* The samples the runner takes: at each hour boundary B after the first

@@ -1264,6 +1264,46 @@ static int read_mode(const char *path, coce_symbols *sy, int portable,
     return rc;
 }
 
+/* Writes text[0..len) to the temporary file `name` and reads it with every
+ * kernel the machine has (at least two): each keeps exactly n_good of the
+ * `rows` rows, row i with price want[i * stride] and, with stride 2, qty
+ * want[2 * i + 1], bit for bit. */
+static void check_every_kernel(const char *name, const char *text, size_t len,
+                               size_t rows, const double *want, size_t n_good,
+                               size_t stride)
+{
+    char path[600];
+    tmp_path(path, sizeof path, name);
+    write_bytes(path, text, len);
+    coce_symbols *sy = NULL;
+    assert_int_equal(coce_symbols_new(&sy), COCE_OK);
+    int tried = 0;
+    for (int kern = 1; kern <= 3; ++kern) {
+        if (!coce__trade_force_kernel(kern))
+            continue;
+        coce__trade_force_kernel(0);
+        ++tried;
+        coce_trade *t = NULL;
+        size_t n = 0, skipped = 0;
+        char msg[512];
+        assert_int_equal(read_mode(path, sy, kern, 1, &t, &n, msg, &skipped),
+                         COCE_EEOF);
+        assert_int_equal(n, n_good);
+        assert_int_equal(n + skipped, rows);
+        for (size_t i = 0; i < n; ++i) {
+            const double *w = &want[i * stride];
+            if (memcmp(&t[i].price, &w[0], sizeof(double)) != 0 ||
+                (stride == 2 && memcmp(&t[i].qty, &w[1], sizeof(double)) != 0))
+                fail_msg("kernel %d row %zu: %.17g %.17g, strtod %.17g %.17g",
+                         kern, i, t[i].price, t[i].qty, w[0],
+                         stride == 2 ? w[1] : t[i].qty);
+        }
+        free(t);
+    }
+    assert_true(tried >= 2);
+    coce_symbols_free(sy);
+}
+
 /* The SSE2 scanner and the portable one agree on every row of a file whose
  * lines have every length from 1 to 300 bytes, commas at every offset of a
  * 16- and 64-byte block, extra and missing columns, CRLF, blank lines and
@@ -1436,32 +1476,7 @@ static void test_number_shapes_all_kernels(void **state)
                               1000 + i, pad, "t", num);
         assert_true(k < cap - 200);
     }
-    char path[600];
-    tmp_path(path, sizeof path, "NUMS.csv");
-    write_bytes(path, text, k);
-    coce_symbols *sy = NULL;
-    assert_int_equal(coce_symbols_new(&sy), COCE_OK);
-    int tried = 0;
-    for (int kern = 1; kern <= 3; ++kern) {
-        if (!coce__trade_force_kernel(kern))
-            continue;
-        coce__trade_force_kernel(0);
-        ++tried;
-        coce_trade *t = NULL;
-        size_t n = 0, skipped = 0;
-        char msg[512];
-        assert_int_equal(read_mode(path, sy, kern, 1, &t, &n, msg, &skipped),
-                         COCE_EEOF);
-        assert_int_equal(n, n_good);
-        assert_int_equal(n + skipped, rows);
-        for (size_t i = 0; i < n; ++i)
-            if (memcmp(&t[i].price, &want[i], sizeof(double)) != 0)
-                fail_msg("kernel %d row %zu: %.17g, strtod %.17g", kern, i,
-                         t[i].price, want[i]);
-        free(t);
-    }
-    assert_true(tried >= 2);
-    coce_symbols_free(sy);
+    check_every_kernel("NUMS.csv", text, k, rows, want, n_good, 1);
     free(want);
     free(text);
 }
@@ -1512,34 +1527,7 @@ static void test_price_qty_pairs_all_kernels(void **state)
                                   SHAPES[i], SHAPES[j]);
             ++rows;
         }
-    char path[600];
-    tmp_path(path, sizeof path, "PAIRS.csv");
-    write_bytes(path, text, k);
-    coce_symbols *sy = NULL;
-    assert_int_equal(coce_symbols_new(&sy), COCE_OK);
-    int tried = 0;
-    for (int kern = 1; kern <= 3; ++kern) {
-        if (!coce__trade_force_kernel(kern))
-            continue;
-        coce__trade_force_kernel(0);
-        ++tried;
-        coce_trade *t = NULL;
-        size_t n = 0, skipped = 0;
-        char msg[512];
-        assert_int_equal(read_mode(path, sy, kern, 1, &t, &n, msg, &skipped),
-                         COCE_EEOF);
-        assert_int_equal(n, n_good);
-        assert_int_equal(n + skipped, rows);
-        for (size_t i = 0; i < n; ++i)
-            if (memcmp(&t[i].price, &want[2 * i], sizeof(double)) != 0 ||
-                memcmp(&t[i].qty, &want[2 * i + 1], sizeof(double)) != 0)
-                fail_msg("kernel %d row %zu: %.17g %.17g, strtod %.17g %.17g",
-                         kern, i, t[i].price, t[i].qty, want[2 * i],
-                         want[2 * i + 1]);
-        free(t);
-    }
-    assert_true(tried >= 2);
-    coce_symbols_free(sy);
+    check_every_kernel("PAIRS.csv", text, k, rows, want, n_good, 2);
     free(want);
     free(text);
 }
