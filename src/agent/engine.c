@@ -157,6 +157,9 @@ struct coce_engine {
     coce_instrument *oins[COCE_ENGINE_SLEEVE_MAX]; /* listed, by underlying */
     size_t n_oins[COCE_ENGINE_SLEEVE_MAX];
     int64_t oins_at[COCE_ENGINE_SLEEVE_MAX]; /* engine time of the listing */
+    coce_ticker *osum[COCE_ENGINE_SLEEVE_MAX]; /* book summaries */
+    size_t n_osum[COCE_ENGINE_SLEEVE_MAX];
+    int64_t osum_at[COCE_ENGINE_SLEEVE_MAX]; /* engine time of the summary */
     coce_fill *ofill; /* option fills (coin) waiting for a USD price */
     size_t n_ofill, cap_ofill;
 };
@@ -270,8 +273,10 @@ void coce_engine_free(coce_engine *e)
         free(e->ser_t[i]);
         free(e->ser_px[i]);
     }
-    for (size_t u = 0; u < COCE_ENGINE_SLEEVE_MAX; ++u)
+    for (size_t u = 0; u < COCE_ENGINE_SLEEVE_MAX; ++u) {
         free(e->oins[u]);
+        free(e->osum[u]);
+    }
     free(e->ofill);
     free(e);
 }
@@ -1870,20 +1875,33 @@ static double sleeve_value_base(const coce_engine *e)
     return v;
 }
 
-/* The asset id of an option (registered on first use). */
+/* The asset id of an option (registered on first use) under the venue's
+ * name `listed` (NULL: the name made from the event). A held option is
+ * found again by its contract (type, strike, expiry), also when the
+ * venue's spelling of the name differs from coce_sleeve_option_name's. */
 static int opt_id(coce_engine *e, size_t u, const coce_sleeve_event *ev,
-                  coce_asset_id *out, coce_err *err)
+                  const char *listed, coce_asset_id *out, coce_err *err)
 {
     char name[COCE_BOOK_SYMBOL_MAX];
-    if (coce_sleeve_option_name(e->sl.u[u].name, ev->type, ev->strike,
-                                ev->expiry_ms, name, sizeof name) != COCE_OK)
+    if (listed != NULL)
+        (void)snprintf(name, sizeof name, "%s", listed);
+    else if (coce_sleeve_option_name(e->sl.u[u].name, ev->type, ev->strike,
+                                     ev->expiry_ms, name,
+                                     sizeof name) != COCE_OK)
         return coce_err_set(err, COCE_EINVAL,
                             "sleeve: no instrument name for strike %g", ev->strike);
-    for (size_t k = 0; k < e->n_opt; ++k)
-        if (strcmp(e->opt[k].name, name) == 0) {
+    for (size_t k = 0; k < e->n_opt; ++k) {
+        coce_instrument in;
+        int same = strcmp(e->opt[k].name, name) == 0;
+        if (!same && e->opt[k].u == u &&
+            coce_instrument_parse_name(e->opt[k].name, &in, NULL) == COCE_OK)
+            same = in.option_type == ev->type && in.strike == ev->strike &&
+                   in.expiry_ms == ev->expiry_ms;
+        if (same) {
             *out = COCE_ENGINE_OPTION_BASE + (coce_asset_id)k;
             return COCE_OK;
         }
+    }
     if (grow((void **)&e->opt, &e->cap_opt, e->n_opt + 1, sizeof *e->opt) !=
         COCE_OK)
         return coce_err_set(err, COCE_ENOMEM, "engine: out of memory");
@@ -2182,6 +2200,9 @@ static int opt_flush(coce_engine *e, int64_t now, coce_err *err)
  * the underlying's currency, fetched again when a name is missing, at most
  * once per engine time). COCE_ENOTFOUND when not listed; venue errors as
  * they come. */
+static int opt_fetch_list(coce_engine *e, size_t u, int64_t now,
+                          coce_err *err);
+
 static int opt_listed(coce_engine *e, size_t u, const char *name,
                       int64_t now, coce_instrument *out, coce_err *err)
 {
@@ -2190,8 +2211,26 @@ static int opt_listed(coce_engine *e, size_t u, const char *name,
         *out = e->oins[u][k];
         return COCE_OK;
     }
-    if (e->oins[u] != NULL && e->oins_at[u] == now)
-        return coce_err_set(err, COCE_ENOTFOUND, "%s: not listed", name);
+    if (e->oins[u] == NULL || e->oins_at[u] != now) {
+        int rc = opt_fetch_list(e, u, now, err);
+        if (rc != COCE_OK)
+            return rc;
+        k = coce_instrument_find(e->oins[u], e->n_oins[u], name);
+    }
+    if (k == e->n_oins[u])
+        return coce_err_set(err, COCE_ENOTFOUND,
+                            "%s: not listed by the venue (public/"
+                            "get_instruments %s)",
+                            name, e->sl.u[u].name);
+    *out = e->oins[u][k];
+    return COCE_OK;
+}
+
+/* The venue's option list of underlying u (public/get_instruments of its
+ * currency) into e->oins[u], stamped with the engine time. */
+static int opt_fetch_list(coce_engine *e, size_t u, int64_t now,
+                          coce_err *err)
+{
     char *json = NULL;
     int rc = coce_deribit_get_instruments(e->sl.deribit, e->sl.u[u].name,
                                           "option", &json, err);
@@ -2217,13 +2256,133 @@ static int opt_listed(coce_engine *e, size_t u, const char *name,
     e->oins[u] = all;
     e->n_oins[u] = n;
     e->oins_at[u] = now;
-    k = coce_instrument_find(all, n, name);
-    if (k == n)
-        return coce_err_set(err, COCE_ENOTFOUND,
-                            "%s: not listed by the venue (public/"
-                            "get_instruments %s)",
-                            name, e->sl.u[u].name);
-    *out = all[k];
+    return COCE_OK;
+}
+
+/* The book summaries of underlying u's options
+ * (public/get_book_summary_by_currency) into e->osum[u]. */
+static int opt_fetch_summary(coce_engine *e, size_t u, int64_t now,
+                             coce_err *err)
+{
+    char *json = NULL;
+    int rc = coce_deribit_book_summary(e->sl.deribit, e->sl.u[u].name,
+                                       "option", &json, err);
+    if (rc != COCE_OK)
+        return rc;
+    size_t len = strlen(json), n = 0;
+    coce_ticker one;
+    rc = coce_book_summary_parse(json, len, &one, 1, &n, err);
+    coce_ticker *all = NULL;
+    if (rc == COCE_OK || rc == COCE_ERANGE) {
+        all = malloc((n > 0 ? n : 1) * sizeof *all);
+        rc = all != NULL ? coce_book_summary_parse(json, len, all, n, &n, err)
+                         : COCE_ENOMEM;
+    }
+    free(json);
+    if (rc != COCE_OK || all == NULL) {
+        free(all);
+        return rc == COCE_ENOMEM
+                   ? coce_err_set(err, rc, "engine: out of memory")
+                   : rc;
+    }
+    free(e->osum[u]);
+    e->osum[u] = all;
+    e->n_osum[u] = n;
+    e->osum_at[u] = now;
+    return COCE_OK;
+}
+
+static json_t *num_or_null(double x)
+{
+    return isfinite(x) ? json_real(x) : NULL;
+}
+
+/* The live route's choice of the option to buy (docs/options.md, "The
+ * live route"): the step's model choice is replaced by the best listed
+ * option of the same type by the rules (coce_sleeve_select_listed) on the
+ * venue's list and book summaries of this engine time; the event takes
+ * its contract, its limit (min of model and venue ask, on the tick) and an
+ * amount never above the step's nor above what is left of the budget.
+ * COCE_ENOTFOUND (logged with the reject counts) when nothing passes,
+ * COCE_EEXCHANGE (logged) when the venue cannot be read; both are
+ * counted by the caller as refused. */
+static int opt_choose(coce_engine *e, size_t u, coce_sleeve_event *ev,
+                      int64_t now, char *listed, size_t cap, coce_err *err)
+{
+    const coce_engine_underlying *un = &e->sl.u[u];
+    coce_err xerr;
+    coce_err_clear(&xerr);
+    int rc = COCE_OK;
+    if (e->oins[u] == NULL || e->oins_at[u] != now)
+        rc = opt_fetch_list(e, u, now, &xerr);
+    if (rc == COCE_OK && (e->osum[u] == NULL || e->osum_at[u] != now))
+        rc = opt_fetch_summary(e, u, now, &xerr);
+    if (rc == COCE_ENOMEM) {
+        if (err != NULL)
+            *err = xerr;
+        return rc;
+    }
+    if (rc != COCE_OK) {
+        coce_log(COCE_LOG_WARN, "options", "sleeve_no_choice",
+                 "{s:s, s:s, s:s}", "underlying", un->name, "type",
+                 ev->type == COCE_OPT_CALL ? "call" : "put", "why", xerr.msg);
+        return COCE_EEXCHANGE;
+    }
+    coce_sleeve_choice ch;
+    coce_sleeve_rejects rej;
+    rc = coce_sleeve_select_listed(&un->cfg, ev->type, ev->t_ms, ev->spot,
+                                   e->sst[u].sigma_atm, e->oins[u],
+                                   e->n_oins[u], e->osum[u], e->n_osum[u], &ch,
+                                   &rej, &xerr);
+    if (rc != COCE_OK) {
+        coce_log(COCE_LOG_WARN, "options", "sleeve_no_choice",
+                 "{s:s, s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+                 "underlying", un->name, "type",
+                 ev->type == COCE_OPT_CALL ? "call" : "put", "why", xerr.msg,
+                 "rejected", "listed", (json_int_t)rej.seen, "kind",
+                 (json_int_t)rej.kind, "inactive", (json_int_t)rej.inactive,
+                 "days", (json_int_t)rej.days, "delta",
+                 (json_int_t)rej.delta, "open_interest",
+                 (json_int_t)rej.open_interest, "spread",
+                 (json_int_t)rej.spread, "price", (json_int_t)rej.price);
+        return rc == COCE_EINVAL ? COCE_EEXCHANGE : COCE_ENOTFOUND;
+    }
+    const coce_instrument *in = &e->oins[u][ch.inst];
+    /* what the step had left of the budget for this buy, at its spot */
+    double left = ev->budget_left_usd +
+                  ev->amount * (ev->price_coin + ev->fee_coin) * ev->spot;
+    double fee = coce_sleeve_fee(ch.limit, un->cfg.fee_rate, un->cfg.fee_cap);
+    double lot = in->min_trade_amount > 0 ? in->min_trade_amount
+                                          : un->cfg.min_trade_amount;
+    double amount = 0.0;
+    (void)coce_sleeve_size(left / ev->spot, ch.limit, fee, lot, &amount);
+    if (amount > ev->amount)
+        amount = ev->amount;
+    size_t len = strlen(in->name);
+    if (len >= cap) /* longer than a book symbol: cannot be held */
+        return COCE_ENOTFOUND;
+    memcpy(listed, in->name, len + 1);
+    coce_log(COCE_LOG_INFO, "options", "sleeve_choice",
+             "{s:s, s:s, s:f, s:f, s:f, s:o?, s:o?, s:f, s:f, s:o?, s:f, "
+             "s:f, s:f, s:f}",
+             "instrument", in->name, "type",
+             ch.type == COCE_OPT_CALL ? "call" : "put", "delta", ch.delta,
+             "days", ch.days, "iv", ch.iv, "open_interest",
+             num_or_null(ch.open_interest), "spread", num_or_null(ch.spread),
+             "price", ch.limit, "model_ask", ch.model_ask, "venue_ask",
+             num_or_null(ch.venue_ask), "amount", amount, "model_strike",
+             ev->strike, "underlying", ch.underlying, "score", ch.score);
+    if (!(amount > 0))
+        return COCE_ENOTFOUND;
+    ev->strike = ch.strike;
+    ev->expiry_ms = ch.expiry_ms;
+    ev->days = ch.days;
+    ev->delta = ch.delta;
+    ev->sigma = ch.iv;
+    ev->price_coin = ch.limit;
+    ev->fee_coin = fee;
+    ev->budget_left_usd = left - amount * (ch.limit + fee) * ev->spot;
+    ev->amount = amount;
     return COCE_OK;
 }
 
@@ -2399,8 +2558,26 @@ static int sleeve_intent(coce_engine *e, size_t u, const coce_sleeve_event *ev,
         ++e->srep.skipped_pending;
         return COCE_OK;
     }
+    coce_sleeve_event chosen;
+    char listed[COCE_BOOK_SYMBOL_MAX];
+    listed[0] = '\0';
+    if (e->ox_on && ev->what == COCE_SLEEVE_BUY && !e->book->kill.halted &&
+        !e->dd.halted) {
+        /* Deribit: a listed option by the rules, not the model grid's (a
+         * halt skips the venue: the guardrails refuse the buy below) */
+        chosen = *ev;
+        int crc = opt_choose(e, u, &chosen, now, listed, sizeof listed, err);
+        if (crc == COCE_ENOTFOUND || crc == COCE_EEXCHANGE) {
+            ++e->srep.refused;
+            ++e->srep.no_listed;
+            return COCE_OK;
+        }
+        if (crc != COCE_OK)
+            return crc;
+        ev = &chosen;
+    }
     coce_asset_id asset = COCE_ENGINE_OPTION_BASE;
-    int rc = opt_id(e, u, ev, &asset, err);
+    int rc = opt_id(e, u, ev, listed[0] != '\0' ? listed : NULL, &asset, err);
     if (rc != COCE_OK)
         return rc;
     double conv = ev->spot / base_usd(e, now); /* base per coin */

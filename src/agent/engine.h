@@ -145,6 +145,9 @@ typedef struct coce_engine_sleeve_report {
     const int64_t *day_ms;
     const double *day_pnl_base;
     size_t n_days;
+    /* live route: buys with no listed option passing the rules (or the
+     * venue's list unreadable); also counted in `refused` */
+    size_t no_listed;
 } coce_engine_sleeve_report;
 
 typedef struct coce_engine_opts {

@@ -406,3 +406,82 @@ size_t coce_instrument_find(const coce_instrument *in, size_t n,
             return i;
     return n;
 }
+
+/* One entry of public/get_book_summary_by_currency (Deribit API v2:
+ * instrument_name, bid_price, ask_price (null on an empty side), mark_price,
+ * mark_iv (percent), open_interest, underlying_price, creation_timestamp). */
+static int summary_one(const json_t *o, size_t idx, coce_ticker *t,
+                       coce_err *err)
+{
+    const char *name = json_string_value(json_object_get(o, "instrument_name"));
+    if (!name || strlen(name) >= COCE_INST_NAME_MAX)
+        return coce_err_set(err, COCE_EPARSE,
+                            "book_summary[%zu].instrument_name: missing or "
+                            "too long",
+                            idx);
+    memset(t, 0, sizeof *t);
+    memcpy(t->name, name, strlen(name) + 1);
+    double ts = num_or_nan(o, "creation_timestamp");
+    t->timestamp_ms = isfinite(ts) ? (int64_t)llround(ts) : 0;
+    t->underlying_price = num_or_nan(o, "underlying_price");
+    t->index_price = num_or_nan(o, "estimated_delivery_price");
+    t->mark_price = num_or_nan(o, "mark_price");
+    t->mark_iv = num_or_nan(o, "mark_iv");
+    t->bid_iv = NAN;
+    t->ask_iv = NAN;
+    /* an empty side comes as null: 0 as in a ticker */
+    t->best_bid_price = num_or_nan(o, "bid_price");
+    t->best_ask_price = num_or_nan(o, "ask_price");
+    if (isnan(t->best_bid_price))
+        t->best_bid_price = 0.0;
+    if (isnan(t->best_ask_price))
+        t->best_ask_price = 0.0;
+    t->best_bid_amount = NAN;
+    t->best_ask_amount = NAN;
+    t->open_interest = num_or_nan(o, "open_interest");
+    t->delta = NAN;
+    t->gamma = NAN;
+    t->vega = NAN;
+    t->theta = NAN;
+    return COCE_OK;
+}
+
+int coce_book_summary_parse(const char *json, size_t len, coce_ticker *out,
+                            size_t cap, size_t *n, coce_err *err)
+{
+    if (!json || !n || (cap > 0 && !out))
+        return coce_err_set(err, COCE_EINVAL, "book_summary: NULL input");
+    *n = 0;
+    json_error_t je;
+    json_t *root = json_loadb(json, len, 0, &je);
+    if (!root)
+        return coce_err_set(err, COCE_EPARSE,
+                            "book_summary: line %d column %d: %s", je.line,
+                            je.column, je.text);
+    const json_t *arr =
+        json_is_array(root) ? root : json_object_get(root, "result");
+    int rc = COCE_OK;
+    if (!json_is_array(arr)) {
+        rc = coce_err_set(err, COCE_EPARSE, "book_summary: no result array");
+    } else {
+        size_t i;
+        const json_t *o;
+        json_array_foreach(arr, i, o)
+        {
+            if (i >= cap)
+                break;
+            rc = summary_one(o, i, &out[i], err);
+            if (rc != COCE_OK)
+                break;
+        }
+        if (rc == COCE_OK) {
+            *n = json_array_size(arr);
+            if (*n > cap)
+                rc = coce_err_set(err, COCE_ERANGE,
+                                  "book_summary: %zu entries, room for %zu",
+                                  *n, cap);
+        }
+    }
+    json_decref(root);
+    return rc;
+}

@@ -129,6 +129,16 @@ typedef struct coce_ticker {
 int coce_ticker_parse(const char *json, size_t len, coce_ticker *out,
                       coce_err *err);
 
+/* Parses a public/get_book_summary_by_currency answer (envelope or bare
+ * array) into tickers: name, mark_price, mark_iv, best_bid_price /
+ * best_ask_price (from bid_price / ask_price; 0 for an empty side, sent as
+ * null), open_interest, underlying_price; the greeks, amounts and bid/ask
+ * iv are NAN (a summary has none), absent numbers NAN. Stores up to cap in
+ * answer order, the total in *n (COCE_ERANGE when it exceeds cap: call
+ * again with room for *n). COCE_EPARSE naming the entry. */
+int coce_book_summary_parse(const char *json, size_t len, coce_ticker *out,
+                            size_t cap, size_t *n, coce_err *err);
+
 /* Index of the instrument named `name` in in[0..n), or n if absent. */
 size_t coce_instrument_find(const coce_instrument *in, size_t n,
                             const char *name);

@@ -181,6 +181,9 @@ int coce_sleeve_select(const coce_sleeve_rules *r, const coce_instrument *inst,
             t->vega > 0.0 ? t->best_ask_price * t->underlying_price / t->vega
                           : INFINITY;
         c.score = rank_score(r, t->delta, c.cost_per_vega);
+        c.model_ask = NAN;
+        c.venue_ask = NAN;
+        c.limit = NAN;
         if (cap > 0)
             keep_best(out, cap, n_out, &c);
     }
@@ -370,6 +373,9 @@ static int model_best(const coce_sleeve_cfg *c, coce_opt_type type, int64_t t,
             ch.cost_per_vega =
                 q.vega_usd > 0.0 ? q.ask * F / q.vega_usd : INFINITY;
             ch.score = rank_score(r, q.delta, ch.cost_per_vega);
+            ch.model_ask = q.ask;
+            ch.venue_ask = NAN;
+            ch.limit = NAN;
             if (!found || better(&ch, best)) {
                 *best = ch;
                 found = 1;
@@ -392,6 +398,145 @@ static int cfg_ok(const coce_sleeve_cfg *c)
            c->half_spread >= 0.0 && c->half_spread < 1.0 &&
            c->tick_coin > 0.0 && c->fee_rate >= 0.0 && c->fee_cap >= 0.0 &&
            c->min_trade_amount > 0.0;
+}
+
+/* The summary named `name` in sum[0..ns), or SIZE_MAX. */
+static size_t summary_of(const coce_ticker *sum, size_t ns, const char *name)
+{
+    for (size_t j = 0; j < ns; j++)
+        if (strcmp(sum[j].name, name) == 0)
+            return j;
+    return SIZE_MAX;
+}
+
+/* One listed instrument against the rules: 1 and *c filled when it passes,
+ * 0 with the reject counted otherwise. */
+static int listed_one(const coce_sleeve_cfg *c, const coce_instrument *in,
+                      const coce_ticker *t, int64_t t_ms, double F,
+                      double s_atm, coce_sleeve_choice *ch,
+                      coce_sleeve_rejects *rej)
+{
+    const coce_sleeve_rules *r = &c->rules;
+    if (!in->is_active) {
+        rej->inactive++;
+        return 0;
+    }
+    double days = (double)(in->expiry_ms - t_ms) / DAY_MS;
+    if (!(days >= r->min_days && days <= r->max_days && days > r->roll_days)) {
+        rej->days++;
+        return 0;
+    }
+    double T = (double)(in->expiry_ms - t_ms) / YEAR_MS;
+    double fwd = t && t->underlying_price > 0.0 ? t->underlying_price : F;
+    double sigma = t && t->mark_iv > 0.0
+                       ? t->mark_iv / 100.0
+                       : coce_sleeve_surface(c, s_atm, F, in->strike);
+    coce_b76_greeks g;
+    if (!(in->strike > 0.0) ||
+        coce_b76_greeks_calc(in->option_type, fwd, in->strike, T, sigma, 1.0,
+                             &g) != COCE_OK) {
+        rej->delta++;
+        return 0;
+    }
+    double ad = fabs(g.delta);
+    if (!(ad >= r->delta_min && ad <= r->delta_max)) {
+        rej->delta++;
+        return 0;
+    }
+    double oi = t ? t->open_interest : NAN;
+    if (!isnan(oi) && !(oi >= r->min_open_interest)) {
+        rej->open_interest++;
+        return 0;
+    }
+    double bid = t ? t->best_bid_price : NAN;
+    double ask = t && t->best_ask_price > 0.0 ? t->best_ask_price : NAN;
+    double spread = NAN;
+    if (bid > 0.0 && ask >= bid)
+        spread = (ask - bid) / (0.5 * (bid + ask));
+    if (!isnan(spread) && !(spread <= r->max_spread)) {
+        rej->spread++;
+        return 0;
+    }
+    model_quote q;
+    model_price(c, in->option_type, F, in->strike, T, s_atm, &q);
+    double limit = 0.0;
+    double want = isnan(ask) || q.ask < ask ? q.ask : ask;
+    if (coce_instrument_round_price(in, want, COCE_ROUND_DOWN, &limit) !=
+            COCE_OK ||
+        !(limit > 0.0)) {
+        rej->price++;
+        return 0;
+    }
+    memset(ch, 0, sizeof *ch);
+    ch->type = in->option_type;
+    ch->strike = in->strike;
+    ch->expiry_ms = in->expiry_ms;
+    ch->days = days;
+    ch->underlying = fwd;
+    ch->delta = g.delta;
+    ch->iv = sigma;
+    ch->bid = bid;
+    ch->ask = isnan(ask) ? q.ask : ask;
+    ch->mid = q.mid;
+    ch->spread = spread;
+    ch->open_interest = oi;
+    ch->vega_usd = g.vega / 100.0;
+    ch->cost_per_vega =
+        ch->vega_usd > 0.0 ? limit * fwd / ch->vega_usd : INFINITY;
+    ch->score = rank_score(r, g.delta, ch->cost_per_vega);
+    ch->model_ask = q.ask;
+    ch->venue_ask = ask;
+    ch->limit = limit;
+    return 1;
+}
+
+int coce_sleeve_select_listed(const coce_sleeve_cfg *cfg, coce_opt_type type,
+                              int64_t t_ms, double F, double sigma_atm,
+                              const coce_instrument *inst, size_t ni,
+                              const coce_ticker *sum, size_t ns,
+                              coce_sleeve_choice *out,
+                              coce_sleeve_rejects *rej, coce_err *err)
+{
+    coce_sleeve_rejects local;
+    if (!rej)
+        rej = &local;
+    memset(rej, 0, sizeof *rej);
+    if (!cfg || !out || (ni && !inst) || (ns && !sum))
+        return coce_err_set(err, COCE_EINVAL, "sleeve_select_listed: NULL input");
+    if (!cfg_ok(cfg) || !(F > 0.0) || !(sigma_atm > 0.0))
+        return coce_err_set(err, COCE_EINVAL,
+                            "sleeve_select_listed: bad cfg, F %g or "
+                            "sigma_atm %g",
+                            F, sigma_atm);
+    int found = 0;
+    for (size_t i = 0; i < ni; i++) {
+        const coce_instrument *in = &inst[i];
+        if (in->kind != COCE_INST_OPTION)
+            continue;
+        rej->seen++;
+        if (in->option_type != type) {
+            rej->kind++;
+            continue;
+        }
+        size_t j = summary_of(sum, ns, in->name);
+        coce_sleeve_choice ch;
+        if (!listed_one(cfg, in, j == SIZE_MAX ? NULL : &sum[j], t_ms, F,
+                        sigma_atm, &ch, rej))
+            continue;
+        rej->accepted++;
+        ch.inst = i;
+        ch.ticker = j;
+        if (!found || better(&ch, out)) {
+            *out = ch;
+            found = 1;
+        }
+    }
+    if (!found)
+        return coce_err_set(err, COCE_ENOTFOUND,
+                            "sleeve_select_listed: none of %zu listed "
+                            "options passes the rules",
+                            rej->seen);
+    return COCE_OK;
 }
 
 static void add_event(coce_sleeve_result *res, const coce_sleeve_event *ev)

@@ -67,6 +67,10 @@ typedef struct coce_sleeve_choice {
     double vega_usd;      /* per 1 vol point (Deribit's unit) */
     double cost_per_vega; /* ask in USD / vega_usd */
     double score;         /* rank value: lower is better */
+    /* coce_sleeve_select_listed only (NAN otherwise): */
+    double model_ask; /* coin: the model's ask at this strike and expiry */
+    double venue_ask; /* coin: the venue's best ask (NAN: none known) */
+    double limit;     /* coin: min(model_ask, venue_ask) down to the tick */
 } coce_sleeve_choice;
 
 /* Counts of instruments seen and why the others were rejected. */
@@ -79,6 +83,9 @@ typedef struct coce_sleeve_rejects {
     size_t open_interest;
     size_t spread;
     size_t accepted;
+    /* coce_sleeve_select_listed only: */
+    size_t inactive; /* listed but not active */
+    size_t price;    /* limit below one tick */
 } coce_sleeve_rejects;
 
 /* Chooses options by the rules from instruments and their tickers (matched
@@ -136,6 +143,34 @@ void coce_sleeve_cfg_default(coce_sleeve_cfg *c);
  * below F and skew_call above, clipped to [vol_floor, vol_cap]. */
 double coce_sleeve_surface(const coce_sleeve_cfg *c, double sigma_atm, double F,
                            double K);
+
+/* The live route's choice of one option of `type` among the instruments
+ * the venue lists (inst[0..ni), e.g. public/get_instruments), with their
+ * book summaries or tickers sum[0..ns) matched by name (may be 0), at time
+ * t_ms with underlying F (USD) and model ATM vol sigma_atm:
+ * - kept: active options of that type, days to expiry in [min_days,
+ *   max_days] and above roll_days (as the model grid);
+ * - delta: Black-76 (coce_b76_greeks_calc) on the entry's
+ *   underlying_price (else F) at its mark_iv when the venue gives one, else
+ *   at the model surface vol (coce_sleeve_surface); |delta| in the band;
+ * - open interest >= min_open_interest and (ask - bid) / mid <=
+ *   max_spread, each only where the entry has the figure (no summary, no
+ *   open interest, or a one-sided book: that rule is not applied);
+ * - limit = min(model ask, venue best ask) rounded down on the
+ *   instrument's tick grid (coce_instrument_round_price); below one tick:
+ *   rejected.
+ * The best by the rules' rank (ties: later expiry, then lower strike; the
+ * order of coce_sleeve_select and of the model grid) goes to *out, its
+ * index in inst to out->inst, its summary to out->ticker (SIZE_MAX: none).
+ * Returns COCE_OK, or COCE_ENOTFOUND when nothing passes (the counts in
+ * *rej say why; rej may be NULL); COCE_EINVAL for NULL arrays with
+ * non-zero lengths, F or sigma_atm not positive, or a bad cfg. */
+int coce_sleeve_select_listed(const coce_sleeve_cfg *cfg, coce_opt_type type,
+                              int64_t t_ms, double F, double sigma_atm,
+                              const coce_instrument *inst, size_t ni,
+                              const coce_ticker *sum, size_t ns,
+                              coce_sleeve_choice *out,
+                              coce_sleeve_rejects *rej, coce_err *err);
 
 enum {
     COCE_SLEEVE_BUY = 1,

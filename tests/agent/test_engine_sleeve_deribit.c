@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,11 +99,160 @@ static int g_stream;   /* the underlying's samples are streamed */
 static int g_inactive; /* the fake lists the options as inactive */
 static double g_dd_hard; /* > 0: guardrails.drawdown_hard */
 
-/* Every option name the back-test trades, listed at the fake with
- * Deribit's BTC option ticks (0.0001 below 0.005, 0.0005 above). */
-static void fake_up(void)
+/* ---- the market data the engine chooses from ----------------------------
+ * The fake answers public/get_instruments with one fixed contract for every
+ * name and public/get_book_summary_by_currency with one fixed open
+ * interest; a front server here answers those two methods from g_lst (the
+ * contract from each name, per-instrument quotes and open interest, in the
+ * shapes of the Deribit API v2 method pages) and hands every other request
+ * to the fake's own handler. */
+typedef struct listed {
+    char name[64];
+    double tick, step_above, step_tick, min_amount;
+    int inactive;
+    double bid, ask; /* book summary bid_price / ask_price (0: null) */
+    double oi;       /* open_interest (NAN: absent) */
+    int no_summary;  /* not in the book summary */
+} listed;
+
+#define LST_MAX 16
+static listed g_lst[LST_MAX];
+static int g_list_fail; /* 1: the two methods answer an error; 2: the
+                           summary only; 3: the summary is not a list */
+static int g_summary_iv; /* summaries carry mark_iv and underlying_price */
+#define MARK_IV 80.0
+static size_t g_nlst;
+static struct MHD_Daemon *g_front;
+static char g_front_url[64];
+
+static json_t *lst_instruments(void)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < g_nlst; i++) {
+        const listed *x = &g_lst[i];
+        coce_instrument in;
+        assert_int_equal(coce_instrument_parse_name(x->name, &in, NULL),
+                         COCE_OK);
+        json_t *steps = json_array();
+        if (x->step_above > 0)
+            json_array_append_new(steps,
+                                  json_pack("{s:f, s:f}", "above_price",
+                                            x->step_above, "tick_size",
+                                            x->step_tick));
+        json_array_append_new(
+            arr, json_pack("{s:s, s:s, s:s, s:f, s:o, s:f, s:i, s:b, s:s, s:f,"
+                           " s:s, s:I}",
+                           "instrument_name", x->name, "kind", "option",
+                           "base_currency", "BTC", "tick_size", x->tick,
+                           "tick_size_steps", steps, "min_trade_amount",
+                           x->min_amount, "contract_size", 1, "is_active",
+                           !x->inactive, "option_type",
+                           in.option_type == COCE_OPT_CALL ? "call" : "put",
+                           "strike", in.strike, "settlement_period", "week",
+                           "expiration_timestamp", (json_int_t)in.expiry_ms));
+    }
+    return arr;
+}
+
+static json_t *lst_summary(void)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < g_nlst; i++) {
+        const listed *x = &g_lst[i];
+        if (x->no_summary)
+            continue;
+        json_t *o = json_pack("{s:s, s:f, s:s, s:s}", "instrument_name",
+                              x->name, "mark_price", 0.5 * (x->bid + x->ask),
+                              "base_currency", "BTC", "quote_currency", "BTC");
+        json_object_set_new(o, "bid_price",
+                            x->bid > 0 ? json_real(x->bid) : json_null());
+        json_object_set_new(o, "ask_price",
+                            x->ask > 0 ? json_real(x->ask) : json_null());
+        if (!isnan(x->oi))
+            json_object_set_new(o, "open_interest", json_real(x->oi));
+        if (g_summary_iv) {
+            json_object_set_new(o, "mark_iv", json_real(MARK_IV));
+            json_object_set_new(o, "underlying_price",
+                                json_real(g_px[7 * 24]));
+        }
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+static enum MHD_Result front_handler(void *cls, struct MHD_Connection *c,
+                                     const char *url, const char *method,
+                                     const char *version, const char *upload,
+                                     size_t *upload_size, void **con_cls)
+{
+    (void)cls;
+    int list = strcmp(url, "/api/v2/public/get_instruments") == 0;
+    int summ = strcmp(url, "/api/v2/public/get_book_summary_by_currency") == 0;
+    if (!list && !summ)
+        return fd_handler(g_fake, c, url, method, version, upload, upload_size,
+                          con_cls);
+    if (coce_fake_req_collect(con_cls, upload, upload_size))
+        return MHD_YES;
+    const coce_fake_req *r = *con_cls;
+    json_t *req = json_loads(r->body, 0, NULL);
+    json_t *id = json_object_get(req, "id");
+    json_int_t idv = json_is_integer(id) ? json_integer_value(id) : 0;
+    json_decref(req);
+    int fail = g_list_fail == 1 || (g_list_fail == 2 && summ);
+    if (g_list_fail == 3 && summ) /* a 200 answer without the list */
+        return coce_fake_send(c, 200,
+                              strdup("{\"jsonrpc\":\"2.0\",\"id\":1,"
+                                     "\"result\":{}}"),
+                              -1, NULL);
+    json_t *env =
+        fail
+            ? json_pack("{s:s, s:I, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", idv,
+                        "error", "code", -32602, "message", "Invalid params")
+            : json_pack("{s:s, s:I, s:o}", "jsonrpc", "2.0", "id", idv,
+                        "result", list ? lst_instruments() : lst_summary());
+    char *body = json_dumps(env, JSON_COMPACT);
+    json_decref(env);
+    return coce_fake_send(c, fail ? 400 : 200, body, -1, NULL);
+}
+
+static void lst_add(const listed *x)
+{
+    assert_true(g_nlst < LST_MAX);
+    g_lst[g_nlst++] = *x;
+    coce_fake_db_instrument in = {.name = x->name,
+                                  .tick = x->tick,
+                                  .step_above = x->step_above,
+                                  .step_tick = x->step_tick,
+                                  .min_amount = x->min_amount,
+                                  .price = x->ask > 0 ? x->ask : 0.01,
+                                  .inactive = x->inactive};
+    assert_int_equal(coce_fake_deribit_add_instrument(g_fake, &in), 0);
+}
+
+/* The fake and its front server, nothing listed. */
+static void fake_start(void)
 {
     assert_int_equal(coce_fake_deribit_start(CID, CSECRET, 900, &g_fake), 0);
+    g_nlst = 0;
+    g_front = coce_fake_listen(front_handler, NULL, g_front_url,
+                               sizeof g_front_url);
+    assert_non_null(g_front);
+}
+
+static void fake_down(void)
+{
+    MHD_stop_daemon(g_front);
+    g_front = NULL;
+    coce_fake_deribit_stop(g_fake);
+    g_fake = NULL;
+}
+
+/* Every option name the back-test trades, listed with Deribit's BTC option
+ * ticks (0.0001 below 0.005, 0.0005 above), open interest 120 and a
+ * venue ask far above the model's (the model ask sets the limit). */
+static void fake_up(void)
+{
+    fake_start();
     static char names[256][64];
     size_t k = 0;
     for (size_t i = 0; i < g_nev; i++) {
@@ -117,14 +267,17 @@ static void fake_up(void)
         if (seen)
             continue;
         k++;
-        coce_fake_db_instrument in = {.name = name,
-                                      .tick = 0.0001,
-                                      .step_above = 0.005,
-                                      .step_tick = 0.0005,
-                                      .min_amount = 0.1,
-                                      .price = 0.01,
-                                      .inactive = g_inactive};
-        (void)coce_fake_deribit_add_instrument(g_fake, &in);
+        listed x = {.tick = 0.0001,
+                    .step_above = 0.005,
+                    .step_tick = 0.0005,
+                    .min_amount = 0.1,
+                    .inactive = g_inactive,
+                    .bid = 0.49,
+                    .ask = 0.51,
+                    .oi = 120.0};
+        (void)snprintf(x.name, sizeof x.name, "%s", name);
+        if (g_nlst < LST_MAX)
+            lst_add(&x);
     }
 }
 
@@ -156,7 +309,7 @@ static void rig_open_at(rig *g, coce_book *book, const char *dir,
     assert_int_equal(coce_journal_set_durable(g->journal, 0, NULL), COCE_OK);
     coce_deribit_opts dop;
     coce_deribit_opts_default(&dop);
-    dop.base_url = coce_fake_deribit_url(g_fake);
+    dop.base_url = g_front_url;
     dop.client_id = CID;
     dop.client_secret = CSECRET;
     dop.timeout_ms = 2000;
@@ -408,7 +561,7 @@ static void test_orders_reach_deribit(void **state)
                      (int)n);
     assert_int_equal(coce_engine_finish(g.e, &err), COCE_OK);
     rig_close(&g, 0);
-    coce_fake_deribit_stop(g_fake);
+    fake_down();
 }
 
 /* A buy whose answer is lost (connection dropped after the venue took it,
@@ -451,7 +604,7 @@ static void test_unknown_settled_by_label(void **state)
                          1);
         assert_int_equal(coce_fake_deribit_find(g_fake, in[0].id, NULL), 1);
         rig_close(&g, 0);
-        coce_fake_deribit_stop(g_fake);
+        fake_down();
     }
 }
 
@@ -528,7 +681,7 @@ static void test_restart_no_resend(void **state)
     assert_int_equal(coce_fake_deribit_find(g_fake, in[0].id, NULL), 1);
     g_stream = 0;
     rig_close(&g2, 0);
-    coce_fake_deribit_stop(g_fake);
+    fake_down();
 }
 
 /* A kill-switch halt blocks sleeve opens: nothing reaches the venue. */
@@ -549,7 +702,7 @@ static void test_halt_blocks_opens(void **state)
     assert_int_equal(coce_fake_deribit_requests(g_fake, "private/buy"), 0);
     assert_int_equal((int)coce_fake_deribit_order_count(g_fake), 0);
     rig_close(&g, 0);
-    coce_fake_deribit_stop(g_fake);
+    fake_down();
 }
 
 /* An option the venue does not list, or lists as inactive, is refused
@@ -559,8 +712,7 @@ static void test_unlisted_refused(void **state)
     (void)state;
     for (int k = 0; k < 2; k++) {
         if (k == 0) {
-            assert_int_equal(
-                coce_fake_deribit_start(CID, CSECRET, 900, &g_fake), 0);
+            fake_start();
         } else {
             g_inactive = 1;
             fake_up();
@@ -575,7 +727,7 @@ static void test_unlisted_refused(void **state)
         assert_int_equal(journal_intents(g.journal, in, 2), 0);
         assert_int_equal(coce_fake_deribit_requests(g_fake, "private/buy"), 0);
         rig_close(&g, 0);
-        coce_fake_deribit_stop(g_fake);
+        fake_down();
     }
 }
 
@@ -601,7 +753,7 @@ static void test_venue_refusal(void **state)
     assert_int_equal(s->refused, 1);
     assert_int_equal(coce_fake_deribit_find(g_fake, in[0].id, NULL), 0);
     rig_close(&g, 0);
-    coce_fake_deribit_stop(g_fake);
+    fake_down();
 }
 
 /* A drawdown halt with an option buy working: the cancel reaches the
@@ -641,7 +793,7 @@ static void test_halt_cancels_working_buys(void **state)
     assert_int_equal(coce_fake_deribit_requests(g_fake, "private/buy"), 2);
     assert_true(coce_engine_sleeve(g.e)->skipped_halted >= 1);
     rig_close(&g, 0);
-    coce_fake_deribit_stop(g_fake);
+    fake_down();
 }
 
 /* Streamed samples (hourly, each known at its time) give the decisions of
@@ -682,7 +834,7 @@ static void test_streamed_samples(void **state)
         assert_close(in[i].qty, ev->amount, 0, 1e-9);
     }
     rig_close(&g, 0);
-    coce_fake_deribit_stop(g_fake);
+    fake_down();
 }
 
 /* A streamed base currency (a BTC book's BTC/USD; here 1): nothing is
@@ -732,7 +884,7 @@ static void test_streamed_base(void **state)
         assert_close(in[i].qty, ev->amount, 0, 1e-9);
     }
     rig_close(&g, 0);
-    coce_fake_deribit_stop(g_fake);
+    fake_down();
 }
 
 /* The live spot venue without Deribit still refuses the sleeve. */
@@ -765,12 +917,247 @@ static void test_live_spot_needs_deribit(void **state)
     coce_symbols_free(sym);
 }
 
+/* ---- the choice among listed options --------------------------------- */
+
+#define DECISION (7 * 24) /* the first decision: the first sample of day 7 */
+
+static double years_to(int64_t expiry)
+{
+    return (double)(expiry - g_t[DECISION]) / (365.0 * DAY);
+}
+
+/* |delta| at the venue's mark iv on the decision's spot. */
+static double listed_delta(coce_opt_type type, double K, int64_t expiry)
+{
+    coce_b76_greeks g;
+    assert_int_equal(coce_b76_greeks_calc(type, g_px[DECISION], K,
+                                          years_to(expiry), MARK_IV / 100.0,
+                                          1.0, &g),
+                     COCE_OK);
+    return fabs(g.delta);
+}
+
+/* The integer strike off the model's 100-wide grid whose |delta| is
+ * closest to `target` (bisection on the monotone delta). */
+static double strike_for(coce_opt_type type, double target, int64_t expiry)
+{
+    double F = g_px[DECISION];
+    double lo = type == COCE_OPT_CALL ? F : F * 0.2;
+    double hi = type == COCE_OPT_CALL ? F * 5.0 : F;
+    for (int i = 0; i < 200; i++) {
+        double mid = 0.5 * (lo + hi);
+        double d = listed_delta(type, mid, expiry);
+        /* |delta| falls away from F on both sides */
+        if ((d > target) == (type == COCE_OPT_CALL))
+            lo = mid;
+        else
+            hi = mid;
+    }
+    double K = nearbyint(0.5 * (lo + hi));
+    if (fmod(K, 100.0) == 0.0)
+        K += 1.0;
+    return K;
+}
+
+/* The model's ask at (type, K, expiry) at the decision: the step's ATM
+ * vol (the step replayed on the same samples), the surface, Black-76,
+ * coin, half spread, up to the model tick. */
+static double model_ask(coce_opt_type type, double K, int64_t expiry)
+{
+    coce_sleeve_cfg c;
+    sleeve_cfg(&c);
+    coce_sleeve_state st;
+    coce_sleeve_state_init(&st);
+    coce_sleeve_event out[COCE_SLEEVE_STEP_MAX];
+    size_t n = 0;
+    for (size_t i = 1; i <= DECISION + 1; i++)
+        assert_int_equal(coce_sleeve_step(&c, &st, g_t, g_px, i, 2e5, out,
+                                          COCE_SLEEVE_STEP_MAX, &n, NULL),
+                         COCE_OK);
+    double F = g_px[DECISION];
+    double sig = coce_sleeve_surface(&c, st.sigma_atm, F, K);
+    coce_b76_greeks g;
+    assert_int_equal(coce_b76_greeks_calc(type, F, K, years_to(expiry), sig,
+                                          1.0, &g),
+                     COCE_OK);
+    double mid = g.price / F;
+    return ceil(mid * (1.0 + c.half_spread) / c.tick_coin - 1e-9) *
+           c.tick_coin;
+}
+
+static void lst_option(coce_opt_type type, double K, int64_t expiry,
+                       double bid, double ask, double oi, listed *x)
+{
+    memset(x, 0, sizeof *x);
+    assert_int_equal(coce_sleeve_option_name("BTC", type, K, expiry, x->name,
+                                             sizeof x->name),
+                     COCE_OK);
+    x->tick = 0.0001;
+    x->step_above = 0.005;
+    x->step_tick = 0.0005;
+    x->min_amount = 0.1;
+    x->bid = bid;
+    x->ask = ask;
+    x->oi = oi;
+}
+
+/* Does the log file hold a line with both strings? */
+static int log_has(const char *path, const char *a, const char *b)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[4096];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f) != NULL)
+        found = strstr(line, a) != NULL && strstr(line, b) != NULL;
+    (void)fclose(f);
+    return found;
+}
+
+/* Listed strikes and expiries off the model's grid (Wednesday expiries,
+ * strikes not multiples of 100): the call bought is the listed one whose
+ * |delta| is nearest the band's middle among those that pass; a nearer
+ * one with too little open interest and another with too wide a spread
+ * are skipped; nothing in the band for puts: no put order, a log line
+ * says why. The limit is on the tick grid, at most the model ask and the
+ * venue's best ask. */
+static void test_choice_among_listed(void **state)
+{
+    (void)state;
+    fake_start();
+    const int64_t wed1 = T0 + 15 * DAY + 8 * HOUR; /* Wed 16 Jan 2019 */
+    const int64_t wed2 = T0 + 22 * DAY + 8 * HOUR; /* Wed 23 Jan 2019 */
+    const int64_t far = T0 + 50 * DAY + 8 * HOUR;  /* beyond max_days */
+    double k_oi = strike_for(COCE_OPT_CALL, 0.100, wed1);
+    double k_wide = strike_for(COCE_OPT_CALL, 0.101, wed2);
+    double k_pick = strike_for(COCE_OPT_CALL, 0.125, wed1);
+    double k_far = strike_for(COCE_OPT_CALL, 0.100, far);
+    double k_atm = nearbyint(g_px[DECISION]) + 1.0;
+    double k_put = strike_for(COCE_OPT_PUT, 0.01, wed1);
+    double m_pick = model_ask(COCE_OPT_CALL, k_pick, wed1);
+    /* the venue's ask under the model's, one tick grid above 0.0001 */
+    double tk = tick_at(m_pick * 0.8);
+    double ask = floor(m_pick * 0.8 / tk) * tk;
+    assert_true(ask >= 0.0003);
+    listed x;
+    lst_option(COCE_OPT_CALL, k_oi, wed1, ask - 0.0001, ask, 5.0, &x);
+    lst_add(&x);
+    lst_option(COCE_OPT_CALL, k_wide, wed2, 0.0001, ask, 500.0, &x);
+    lst_add(&x);
+    lst_option(COCE_OPT_CALL, k_pick, wed1, ask - 0.0001, ask, 50.0, &x);
+    char pick[64];
+    (void)snprintf(pick, sizeof pick, "%s", x.name);
+    lst_add(&x);
+    lst_option(COCE_OPT_CALL, k_far, far, ask - 0.0001, ask, 500.0, &x);
+    lst_add(&x);
+    lst_option(COCE_OPT_CALL, k_atm, wed1, 0.05, 0.051, 500.0, &x);
+    lst_add(&x);
+    lst_option(COCE_OPT_PUT, k_put, wed1, 0.0001, 0.0002, 500.0, &x);
+    lst_add(&x);
+    g_summary_iv = 1;
+    char logp[700];
+    rig g;
+    rig_open(&g, NULL);
+    (void)snprintf(logp, sizeof logp, "%s/log.jsonl", g.dir);
+    assert_int_equal(coce_log_open(logp), 0);
+    run_trades(&g, T0 + 60000, T0 + 7 * DAY + 30 * 60000);
+    coce_log_close();
+    jintent in[8];
+    size_t n = journal_intents(g.journal, in, 8);
+    assert_int_equal(n, 1); /* the call; no put */
+    assert_string_equal(in[0].sym, pick);
+    assert_int_equal(in[0].side, 1);
+    double d = listed_delta(COCE_OPT_CALL, k_pick, wed1);
+    assert_true(d >= 0.05 && d <= 0.15);
+    coce_fake_db_order o;
+    assert_int_equal(coce_fake_deribit_find(g_fake, in[0].id, &o), 1);
+    assert_string_equal(o.instrument, pick);
+    assert_close(o.price, in[0].price, 0, 1e-12);
+    double q = o.price / tick_at(o.price);
+    assert_close(q, nearbyint(q), 0, 1e-6);
+    assert_true(o.price <= m_pick + 1e-12);
+    assert_true(o.price <= ask + 1e-12);
+    assert_close(o.price, ask, 0, 1e-12); /* min(model, venue) on the grid */
+    assert_true(o.amount >= 0.1);
+    assert_close(o.amount / 0.1, nearbyint(o.amount / 0.1), 0, 1e-9);
+    /* within the budget share of the period (a call: half of 1 % of 2e5) */
+    assert_true(o.amount * o.price * g_px[DECISION] <= 0.5 * 0.01 * 2e5);
+    const coce_engine_sleeve_report *s = coce_engine_sleeve(g.e);
+    assert_int_equal(s->no_listed, 1);
+    assert_true(log_has(logp, "sleeve_choice", pick));
+    assert_true(log_has(logp, "sleeve_choice", "\"open_interest\":50"));
+    assert_true(log_has(logp, "sleeve_no_choice", "\"put\""));
+    assert_true(log_has(logp, "sleeve_no_choice", "\"delta\":1"));
+    /* the state holds the listed contract once filled */
+    assert_int_equal(coce_fake_deribit_fill(g_fake, in[0].id, o.amount,
+                                            o.price),
+                     0);
+    run_trades(&g, T0 + 7 * DAY + HOUR, T0 + 7 * DAY + 3 * HOUR);
+    const coce_position *p = option_position(g.e, pick);
+    assert_non_null(p);
+    assert_close(p->qty, o.amount, 0, 1e-9);
+    rig_close(&g, 0);
+    fake_down();
+}
+
+/* A book summary without open interest or a bid (one-sided), or no
+ * summary at all: those rules are not applied and the model ask is the
+ * limit; a venue that cannot be read (an error, a summary that is not a
+ * list) or an option whose lot exceeds the budget refuses the buy
+ * (counted). */
+static void test_choice_missing_data(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 6; k++) {
+        fake_start();
+        const int64_t wed1 = T0 + 15 * DAY + 8 * HOUR;
+        /* strikes by delta at 80 %: the model's vol puts one in the band */
+        static const double target[] = {0.01, 0.02, 0.03, 0.05, 0.08, 0.12};
+        listed x;
+        for (size_t i = 0; i < 6; i++) {
+            double kc = strike_for(COCE_OPT_CALL, target[i], wed1);
+            lst_option(COCE_OPT_CALL, kc, wed1, 0, 0.5, NAN, &x);
+            x.no_summary = k == 1;
+            if (k == 5) /* not one lot within the budget */
+                x.min_amount = 1000.0;
+            lst_add(&x);
+        }
+        g_list_fail = k >= 2 && k <= 4 ? k - 1 : 0;
+        rig g;
+        rig_open(&g, NULL);
+        run_trades(&g, T0 + 60000, T0 + 7 * DAY + 30 * 60000);
+        jintent in[8];
+        size_t n = journal_intents(g.journal, in, 8);
+        const coce_engine_sleeve_report *s = coce_engine_sleeve(g.e);
+        if (k < 2) {
+            assert_int_equal(n, 1);
+            coce_instrument ci;
+            assert_int_equal(coce_instrument_parse_name(in[0].sym, &ci, NULL),
+                             COCE_OK);
+            assert_int_equal(ci.expiry_ms, wed1);
+            double m = model_ask(COCE_OPT_CALL, ci.strike, wed1);
+            double tick = tick_at(in[0].price);
+            assert_true(in[0].price <= m + 1e-12);
+            assert_true(m - in[0].price < tick);
+            assert_int_equal(s->no_listed, 1); /* the put */
+        } else {
+            assert_int_equal(n, 0);
+            assert_int_equal(s->no_listed, 2);
+            assert_int_equal(s->refused, 2);
+        }
+        rig_close(&g, 0);
+        fake_down();
+    }
+}
+
 static int each_setup(void **state)
 {
     (void)state;
     g_stream = 0;
     g_inactive = 0;
     g_dd_hard = 0;
+    g_summary_iv = 0;
+    g_list_fail = 0;
     return 0;
 }
 
@@ -796,6 +1183,8 @@ int main(void)
         cmocka_unit_test_setup(test_venue_refusal, each_setup),
         cmocka_unit_test_setup(test_halt_cancels_working_buys, each_setup),
         cmocka_unit_test_setup(test_live_spot_needs_deribit, each_setup),
+        cmocka_unit_test_setup(test_choice_among_listed, each_setup),
+        cmocka_unit_test_setup(test_choice_missing_data, each_setup),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }

@@ -253,6 +253,49 @@ static void fd_issue(coce_fake_deribit *f, fd_answer *a)
                        "token_type", "bearer", "enabled_features"));
 }
 
+/* The contract fields of a Deribit option name, as the real venue lists
+ * them: UNDERLYING-DMMMYY-STRIKE-C|P, expiring at 08:00 UTC. Names that do
+ * not parse keep the fake's old constants (a call at 80000 on 27 Jun 2025). */
+static int fd_name_put(const char *name)
+{
+    size_t n = strlen(name);
+    return n >= 2 && name[n - 2] == '-' && name[n - 1] == 'P';
+}
+
+static double fd_name_strike(const char *name)
+{
+    const char *a = strchr(name, '-');
+    const char *b = a != NULL ? strchr(a + 1, '-') : NULL;
+    return b != NULL ? strtod(b + 1, NULL) : 80000.0;
+}
+
+/* Days since 1970-01-01 of a civil date (H. Hinnant, "chrono-Compatible
+ * Low-Level Date Algorithms", days_from_civil). */
+static int64_t fd_days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int64_t fd_name_expiry_ms(const char *name)
+{
+    static const char months[] = "JANFEBMARAPRMAYJUNJULAUGSEPOCTNOVDEC";
+    const char *a = strchr(name, '-');
+    int day = 0, year = 0;
+    char mon[4] = {0};
+    if (a == NULL || sscanf(a + 1, "%2d%3[A-Z]%2d", &day, mon, &year) != 3)
+        return 1750982400000LL;
+    const char *m = strstr(months, mon);
+    if (m == NULL || (m - months) % 3 != 0)
+        return 1750982400000LL;
+    int64_t days = fd_days_from_civil(2000 + year, (m - months) / 3 + 1, day);
+    return days * 86400000LL + 8 * 3600000LL;
+}
+
 static void fd_route(coce_fake_deribit *f, struct MHD_Connection *c,
                      const char *method, const json_t *p, fd_answer *a)
 {
@@ -316,9 +359,10 @@ static void fd_route(coce_fake_deribit *f, struct MHD_Connection *c,
                           in->spec.tick, "tick_size_steps", steps,
                           "min_trade_amount", in->spec.min_amount,
                           "contract_size", 1, "is_active", !in->spec.inactive,
-                          "option_type", "call", "strike", 80000.0,
+                          "option_type", fd_name_put(in->name) ? "put" : "call",
+                          "strike", fd_name_strike(in->name),
                           "settlement_period", "month", "expiration_timestamp",
-                          (json_int_t)1750982400000LL));
+                          (json_int_t)fd_name_expiry_ms(in->name)));
         }
         fd_ok(a, arr);
         return;
