@@ -95,6 +95,9 @@ struct coce_engine {
     feature_store_row *rows;
     size_t n_rows, cap_rows;
 
+    /* warm-up replay (coce_engine_set_warmup): market history only */
+    int warmup;
+
     /* clocks */
     int started;
     int64_t first_ms, trading_ms, last_ms;
@@ -922,7 +925,7 @@ static int maybe_refit(coce_engine *e, int64_t now, coce_err *err)
     e->known_events_at_fit = known;
     if (e->trading_ms == INT64_MIN)
         e->trading_ms = now;
-    if (e->book->trading_since_ms == INT64_MIN)
+    if (!e->warmup && e->book->trading_since_ms == INT64_MIN)
         e->book->trading_since_ms = e->trading_ms;
     return COCE_OK;
 }
@@ -1340,6 +1343,14 @@ static int day_close(coce_engine *e, int64_t now, coce_err *err)
             }
         }
     }
+    /* warm-up: the book's equity history, the drawdown and the
+     * kill-switch belong to the run that traded, not to a replay; nor is a
+     * day closed again that the book closed before a restart (its clock
+     * may have run ahead of the trades while idle) */
+    const coce_book *b = e->book;
+    if (e->warmup ||
+        (b->n_equity > 0 && now <= b->equity[b->n_equity - 1].time_ms))
+        return COCE_OK;
     double equity = mark_equity(e);
     int rc = coce_book_record_equity(e->book, now, equity, err);
     if (rc == COCE_OK)
@@ -1637,6 +1648,20 @@ int coce_engine_on_clock(coce_engine *e, int64_t now, coce_err *err)
     return rc;
 }
 
+int coce_engine_set_warmup(coce_engine *e, int on)
+{
+    if (e == NULL)
+        return COCE_EINVAL;
+    if (e->warmup && !on && e->started && e->have_model) {
+        /* trading begins now, not at the first replayed trade */
+        e->trading_ms = e->last_ms;
+        if (e->book->trading_since_ms == INT64_MIN)
+            e->book->trading_since_ms = e->last_ms;
+    }
+    e->warmup = on != 0;
+    return COCE_OK;
+}
+
 int64_t coce_engine_now(const coce_engine *e)
 {
     return e->started ? e->last_ms : INT64_MIN;
@@ -1654,10 +1679,10 @@ static int bar_close(coce_engine *e, int64_t at, coce_err *err)
     if (e->bar_count < e->bar_rows)
         ++e->bar_count;
     coce_log_set_sim_time(at);
-    int rc = sleeve_advance(e, at, err);
+    int rc = e->warmup ? COCE_OK : sleeve_advance(e, at, err);
     if (rc == COCE_OK && at % DAY_MS == 0)
         rc = day_close(e, at, err);
-    if (rc == COCE_OK && (live_venue(e) || e->ox_on))
+    if (rc == COCE_OK && !e->warmup && (live_venue(e) || e->ox_on))
         rc = coce_engine_settle_orders(e, at, err);
     if (rc == COCE_OK && at >= e->next_rebalance_ms) {
         rc = maybe_refit(e, at, err);
@@ -1674,7 +1699,8 @@ static int advance_clock(coce_engine *e, int64_t t, coce_err *err)
         e->started = 1;
         e->first_ms = t;
         e->trading_ms = e->have_model ? t : INT64_MIN;
-        if (e->have_model && e->book->trading_since_ms == INT64_MIN)
+        if (e->have_model && !e->warmup &&
+            e->book->trading_since_ms == INT64_MIN)
             e->book->trading_since_ms = t;
         e->next_bar_ms = (t / e->bar_ms + 1) * e->bar_ms;
         int64_t step = e->cfg->hrp.rebalance_hours * HOUR_MS;
@@ -2985,7 +3011,7 @@ static int check_exit(coce_engine *e, coce_asset_id asset, int64_t now,
     const coce_config *cfg = e->cfg;
     asset_state *s = &e->a[asset];
     const coce_position *p = coce_book_position(e->book, asset);
-    if (p == NULL || s->exit_pending || s->entry_pending)
+    if (e->warmup || p == NULL || s->exit_pending || s->entry_pending)
         return COCE_OK;
     double price = s->last_price;
     double high = p->high_price > price ? p->high_price : price;
@@ -3052,7 +3078,7 @@ static int on_detector_event(coce_engine *e, const coce_detector_event *ev,
          * scored on */
         memcpy(r->v, ev->x, e->n_features * sizeof *r->v);
     }
-    if (ev->alerted)
+    if (ev->alerted && !e->warmup)
         return record_alert(e, ev->asset, &ev->row, ev->score,
                             ev->decision_ms, err);
     return COCE_OK;
@@ -3070,7 +3096,8 @@ int coce_engine_on_trade(coce_engine *e, const coce_trade *t, coce_err *err)
     if (rc != COCE_OK)
         return rc;
     e->last_ms = t->time_ms;
-    e->book->last_processed_ms = t->time_ms;
+    if (!e->warmup)
+        e->book->last_processed_ms = t->time_ms;
     ++e->stats.trades;
     asset_state *s = &e->a[t->asset];
     s->last_price = t->price;
@@ -3082,7 +3109,7 @@ int coce_engine_on_trade(coce_engine *e, const coce_trade *t, coce_err *err)
     s->day_volume += t->price * t->qty;
 
     /* 1. the market trade may fill our working orders */
-    if (e->o.feed_trade != NULL) {
+    if (e->o.feed_trade != NULL && !e->warmup) {
         coce_fill fills[MAX_FILLS];
         size_t n_fills = 0;
         rc = e->o.feed_trade(e->o.venue, t, fills, MAX_FILLS, &n_fills);
@@ -3095,7 +3122,8 @@ int coce_engine_on_trade(coce_engine *e, const coce_trade *t, coce_err *err)
             return rc;
     }
     /* 2. trailing-stop high and exits */
-    const coce_position *p = coce_book_position(e->book, t->asset);
+    const coce_position *p =
+        e->warmup ? NULL : coce_book_position(e->book, t->asset);
     if (p != NULL) {
         e->px[t->asset] = t->price;
         rc = coce_book_mark_one(e->book, t->asset, t->price);

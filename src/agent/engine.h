@@ -213,6 +213,19 @@ int coce_engine_set_events(coce_engine *e, const coce_event *events, size_t n,
 
 int coce_engine_on_trade(coce_engine *e, const coce_trade *t, coce_err *err);
 
+/* Warm-up (on != 0): the trades that follow only rebuild market history --
+ * bars, features (and the walk-forward feature store), daily closes and
+ * volumes (ADV), the venue's liquidity estimates (set_liquidity), HRP
+ * rebalances and model refits -- and the engine does not act: no alert is
+ * recorded, no order is decided, sent or journalled, the venue is not fed
+ * (no paper fills), positions are not marked, no order is settled, the
+ * book (equity history, last_processed_ms, trading start) is not touched,
+ * the drawdown, kill-switch and sleeve are not run and on_day_close is not
+ * called. Turning it off starts trading at the engine's clock. Used by a
+ * paper/live restart to replay the history before its feed cursor
+ * (docs/live.md). COCE_EINVAL for a NULL engine. */
+int coce_engine_set_warmup(coce_engine *e, int on);
+
 /* The clock of a live run without a trade (the source was idle): closes the
  * bars, days and rebalances due by now_ms, closes the features' open chunks
  * (coce_detector_advance) and checks exits (max hold) at now_ms, as a trade

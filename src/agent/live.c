@@ -27,6 +27,14 @@
 #include <unistd.h>
 
 #define PATH_LEN 1200
+#define DAY_MS INT64_C(86400000)
+/* The warm-up replays at most this many days (the ADV and VaR windows of
+ * the defaults are 30 days: a week of a few hundred pairs already costs
+ * minutes of requests); the ADV is then the average of the days seen. */
+#define WARMUP_MAX_DAYS 7
+/* Idle time-outs in a row (feed.idle_timeout_ms each) after which a
+ * warm-up that has not reached every cursor gives up. */
+#define WARMUP_IDLE_MAX 30
 
 static volatile sig_atomic_t stop_requested;
 static coce_live_feed *volatile running_feed;
@@ -68,6 +76,7 @@ typedef struct live_ctx {
     size_t n_resume;
     coce_live_result *r;
     int64_t last_snapshot;
+    int restart; /* state.json was present */
     char run_id[96];
     char state_path[PATH_LEN];
     char feed_path[PATH_LEN];
@@ -221,6 +230,7 @@ static int open_state(live_ctx *c, coce_err *err)
     (void)snprintf(c->meta_path, sizeof c->meta_path, "%s/meta_events.jsonl",
                    cfg->run.logs_dir);
     rc = coce_state_load(c->state_path, &c->book, err);
+    c->restart = rc == COCE_OK;
     if (rc == COCE_ENOTFOUND) {
         c->book = NULL;
         rc = coce_book_new(cfg->strategy.initial_capital, &c->book);
@@ -249,6 +259,24 @@ static int open_state(live_ctx *c, coce_err *err)
     return rc;
 }
 
+/* The feed options of the configuration (pairs, start and resume apart). */
+static void feed_opts(const coce_config *cfg, coce_live_feed_opts *fo)
+{
+    coce_live_feed_opts_default(fo);
+    fo->base_url = cfg->feed.binance_url;
+    fo->quote = cfg->feed.quote;
+    fo->limit = (size_t)cfg->feed.page_limit;
+    fo->poll_ms = cfg->feed.poll_ms;
+    fo->start_minutes_back = cfg->feed.start_minutes_back;
+    fo->lateness_ms = cfg->feed.lateness_ms;
+    fo->max_hold_ms = cfg->feed.max_hold_ms;
+    fo->idle_timeout_ms = cfg->feed.idle_timeout_ms;
+    fo->max_failures = (int)cfg->feed.max_failures;
+    fo->backoff_base_ms = cfg->feed.backoff_base_ms;
+    fo->backoff_max_ms = cfg->feed.backoff_max_ms;
+    fo->weight_pause_at = cfg->feed.weight_pause_at;
+}
+
 static int open_feed(live_ctx *c, coce_err *err)
 {
     const coce_config *cfg = c->cfg;
@@ -266,21 +294,9 @@ static int open_feed(live_ctx *c, coce_err *err)
             bases[n_bases++] = c->so.u[u].name;
     }
     coce_live_feed_opts fo;
-    coce_live_feed_opts_default(&fo);
-    fo.base_url = cfg->feed.binance_url;
+    feed_opts(cfg, &fo);
     fo.bases = bases;
     fo.n_bases = n_bases;
-    fo.quote = cfg->feed.quote;
-    fo.limit = (size_t)cfg->feed.page_limit;
-    fo.poll_ms = cfg->feed.poll_ms;
-    fo.start_minutes_back = cfg->feed.start_minutes_back;
-    fo.lateness_ms = cfg->feed.lateness_ms;
-    fo.max_hold_ms = cfg->feed.max_hold_ms;
-    fo.idle_timeout_ms = cfg->feed.idle_timeout_ms;
-    fo.max_failures = (int)cfg->feed.max_failures;
-    fo.backoff_base_ms = cfg->feed.backoff_base_ms;
-    fo.backoff_max_ms = cfg->feed.backoff_max_ms;
-    fo.weight_pause_at = cfg->feed.weight_pause_at;
     fo.resume = c->resume;
     fo.n_resume = c->n_resume;
     int rc = coce_live_feed_new(&fo, c->symbols, &c->feed, err);
@@ -604,6 +620,138 @@ static int open_engine(live_ctx *c, coce_err *err)
     return rc;
 }
 
+/* ---- warm-up ------------------------------------------------------------- */
+
+/* Days of market history the engine needs before it can enter: the ADV
+ * window, the VaR window's daily closes (one more than its returns), the
+ * HRP bar window and the features' window, at least one daily close;
+ * at most WARMUP_MAX_DAYS. */
+static int64_t warmup_days(const coce_config *cfg)
+{
+    int64_t ms[4] = {
+        cfg->guardrails.adv_window_days * DAY_MS,
+        (cfg->guardrails.var_window_days + 1) * DAY_MS,
+        (cfg->cluster.window_bars + 1) * cfg->cluster.bar_minutes * 60000,
+        cfg->features.window_chunks * cfg->features.chunk_seconds * 1000};
+    int64_t longest = DAY_MS;
+    for (size_t i = 0; i < 4; ++i)
+        longest = ms[i] > longest ? ms[i] : longest;
+    int64_t d = (longest + DAY_MS - 1) / DAY_MS;
+    return d < WARMUP_MAX_DAYS ? d : WARMUP_MAX_DAYS;
+}
+
+/* Pairs of the feed: feed.symbols and the sleeve's underlyings. */
+#define WARMUP_PAIRS (COCE_CFG_LIST_MAX + COCE_ENGINE_SLEEVE_MAX)
+
+/* The replay itself: trades of the pairs up to their cursors (upto) go to
+ * the engine, in warm-up; a pair's trades past its cursor are left to the
+ * live feed. The feed's stream never goes back in time and the engine has
+ * seen nothing before it. 1 in *done when every pair reached its cursor. */
+static int warmup_replay(live_ctx *c, coce_live_feed *wf, int64_t *upto,
+                         size_t n, int *done, coce_err *err)
+{
+    coce_live_feed_cursor cur[WARMUP_PAIRS], prev[WARMUP_PAIRS];
+    size_t k = 0, left = n, idle = 0;
+    coce_live_feed_last_ids(wf, prev, n, &k);
+    int rc = COCE_OK;
+    while (rc == COCE_OK && left > 0 && !stop_requested) {
+        coce_trade t;
+        coce_err ferr;
+        coce_err_clear(&ferr);
+        int got = coce_live_feed_next(wf, &t, &ferr);
+        if (got == COCE_ETIMEOUT && ++idle < WARMUP_IDLE_MAX)
+            continue;
+        if (got != COCE_OK) {
+            if (got != COCE_EEOF)
+                coce_log(COCE_LOG_WARN, "live", "warmup_failed", "{s:s, s:I}",
+                         "why",
+                         got == COCE_ETIMEOUT ? "the feed went quiet before "
+                                                "the cursors"
+                                              : ferr.msg,
+                         "trades", (json_int_t)c->r->warmup_trades);
+            c->r->warmup_failed = got != COCE_EEOF;
+            break;
+        }
+        idle = 0;
+        /* the pair of this trade: the one whose last id moved */
+        coce_live_feed_last_ids(wf, cur, n, &k);
+        size_t i = 0;
+        while (i + 1 < n && cur[i].last_id == prev[i].last_id)
+            ++i;
+        prev[i].last_id = cur[i].last_id;
+        if (upto[i] == INT64_MIN)
+            continue; /* past its cursor: the live feed's */
+        if (cur[i].last_id <= upto[i]) {
+            rc = coce_engine_on_trade(c->engine, &t, err);
+            ++c->r->warmup_trades;
+        }
+        if (cur[i].last_id >= upto[i]) {
+            upto[i] = INT64_MIN;
+            --left;
+        }
+    }
+    *done = left == 0;
+    return rc;
+}
+
+/* A restart replays the market history before its cursors into the engine
+ * in warm-up (coce_engine_set_warmup: no order, book and journal
+ * untouched), from `warmup_days` before the day of the last processed
+ * trade, so that bars, ADV, liquidity and HRP budgets are there at once.
+ * A feed that cannot serve it is logged and the run goes on without. */
+static int warm_up(live_ctx *c, coce_err *err)
+{
+    const coce_config *cfg = c->cfg;
+    coce_live_feed_cursor cur[WARMUP_PAIRS];
+    const char *bases[WARMUP_PAIRS];
+    int64_t upto[WARMUP_PAIRS];
+    size_t np = 0, n = 0;
+    coce_live_feed_last_ids(c->feed, cur, WARMUP_PAIRS, &np);
+    /* the traded pairs come first in the feed, in feed.symbols order */
+    for (size_t i = 0; i < np && i < cfg->feed.symbols.n; ++i)
+        if (cur[i].last_id >= 0) {
+            bases[n] = cfg->feed.symbols.items[i];
+            upto[n++] = cur[i].last_id;
+        }
+    if (n == 0)
+        return COCE_OK;
+    int64_t last = coce_engine_book(c->engine)->last_processed_ms;
+    int64_t anchor = last > 0 ? last : wall_ms();
+    int64_t from = (anchor / DAY_MS - warmup_days(cfg)) * DAY_MS;
+    coce_live_feed_opts fo;
+    feed_opts(cfg, &fo);
+    fo.bases = bases;
+    fo.n_bases = n;
+    fo.start_ms = from;
+    coce_live_feed *wf = NULL;
+    coce_err ferr;
+    coce_err_clear(&ferr);
+    int done = 0, rc = COCE_OK;
+    int64_t t0 = wall_ms();
+    coce_log(COCE_LOG_INFO, "live", "warmup_start", "{s:I, s:I}", "from_ms",
+             (json_int_t)from, "pairs", (json_int_t)n);
+    int frc = coce_live_feed_new(&fo, c->symbols, &wf, &ferr);
+    if (frc != COCE_OK) {
+        c->r->warmup_failed = 1;
+        coce_log(COCE_LOG_WARN, "live", "warmup_failed", "{s:s}", "why",
+                 ferr.msg);
+    } else {
+        running_feed = wf;
+        rc = coce_engine_set_warmup(c->engine, 1);
+        if (rc == COCE_OK)
+            rc = warmup_replay(c, wf, upto, n, &done, err);
+        (void)coce_engine_set_warmup(c->engine, 0);
+        running_feed = c->feed;
+        if (stop_requested)
+            coce_live_feed_stop(c->feed);
+    }
+    coce_live_feed_free(wf);
+    coce_log(COCE_LOG_INFO, "live", "warmup_done", "{s:I, s:b, s:I}", "trades",
+             (json_int_t)c->r->warmup_trades, "complete", done != 0, "ms",
+             (json_int_t)(wall_ms() - t0));
+    return rc;
+}
+
 /* ---- the loop ------------------------------------------------------------- */
 
 static int64_t engine_clock(const coce_live_args *a)
@@ -726,6 +874,8 @@ int coce_live_run(const coce_live_args *args, coce_live_result *r,
     }
     if (rc == COCE_OK)
         rc = snapshot(&c, coce_engine_book(c.engine), err);
+    if (rc == COCE_OK && c.restart && !args->no_warmup)
+        rc = warm_up(&c, err);
     if (rc == COCE_OK)
         rc = run_loop(&c, err);
     if (c.engine != NULL) {

@@ -59,6 +59,9 @@ typedef struct coce_live_args {
     int sleeve;
     const char *deribit_client_id;     /* DERIBIT_CLIENT_ID; never logged */
     const char *deribit_client_secret; /* DERIBIT_CLIENT_SECRET */
+    /* 1: a restart does not replay the history before its cursors (no
+     * warm-up; no entry before the next daily close). Tests and tools. */
+    int no_warmup;
 } coce_live_args;
 
 typedef struct coce_live_result {
@@ -76,6 +79,11 @@ typedef struct coce_live_result {
     size_t sleeve_samples; /* underlying samples given to the sleeve */
     size_t sleeve_intents, sleeve_fills, sleeve_refused;
     int interrupted;         /* stopped by coce_live_request_stop */
+    /* restart warm-up (docs/live.md): trades replayed into the engine
+     * without trading; 1 when the feed could not serve the history (logged
+     * "warmup_failed"; the run went on without it) */
+    size_t warmup_trades;
+    int warmup_failed;
 } coce_live_result;
 
 int coce_live_run(const coce_live_args *args, coce_live_result *out,
