@@ -28,10 +28,6 @@
 
 #define PATH_LEN 1200
 #define DAY_MS INT64_C(86400000)
-/* The warm-up replays at most this many days (the ADV and VaR windows of
- * the defaults are 30 days: a week of a few hundred pairs already costs
- * minutes of requests); the ADV is then the average of the days seen. */
-#define WARMUP_MAX_DAYS 7
 /* Idle time-outs in a row (feed.idle_timeout_ms each) after which a
  * warm-up that has not reached every cursor gives up. */
 #define WARMUP_IDLE_MAX 30
@@ -625,7 +621,7 @@ static int open_engine(live_ctx *c, coce_err *err)
 /* Days of market history the engine needs before it can enter: the ADV
  * window, the VaR window's daily closes (one more than its returns), the
  * HRP bar window and the features' window, at least one daily close;
- * at most WARMUP_MAX_DAYS. */
+ * at most feed.warmup_max_days. */
 static int64_t warmup_days(const coce_config *cfg)
 {
     int64_t ms[4] = {
@@ -637,7 +633,7 @@ static int64_t warmup_days(const coce_config *cfg)
     for (size_t i = 0; i < 4; ++i)
         longest = ms[i] > longest ? ms[i] : longest;
     int64_t d = (longest + DAY_MS - 1) / DAY_MS;
-    return d < WARMUP_MAX_DAYS ? d : WARMUP_MAX_DAYS;
+    return d < cfg->feed.warmup_max_days ? d : cfg->feed.warmup_max_days;
 }
 
 /* Pairs of the feed: feed.symbols and the sleeve's underlyings. */
@@ -874,7 +870,8 @@ int coce_live_run(const coce_live_args *args, coce_live_result *r,
     }
     if (rc == COCE_OK)
         rc = snapshot(&c, coce_engine_book(c.engine), err);
-    if (rc == COCE_OK && c.restart && !args->no_warmup)
+    if (rc == COCE_OK && c.restart && !args->no_warmup &&
+        args->cfg->feed.warmup_max_days > 0)
         rc = warm_up(&c, err);
     if (rc == COCE_OK)
         rc = run_loop(&c, err);

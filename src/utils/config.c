@@ -156,6 +156,7 @@ static const key_spec schema[] = {
     I("feed.backoff_max_ms", feed.backoff_max_ms, 0, 900000, "60000"),
     I("feed.weight_pause_at", feed.weight_pause_at, 0, 1000000, "5000"),
     I("feed.snapshot_ms", feed.snapshot_ms, 1000, 86400000, "60000"),
+    I("feed.warmup_max_days", feed.warmup_max_days, 0, 30, "7"),
 
     S("options.underlyings", options.underlyings, "BTC,ETH"),
     E("options.kind", options.kind, "both", "call|put|both"),

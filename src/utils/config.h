@@ -146,6 +146,7 @@ typedef struct coce_config {
         int64_t backoff_max_ms;
         int64_t weight_pause_at;
         int64_t snapshot_ms;
+        int64_t warmup_max_days; /* restart history replay cap; 0 = off */
     } feed;
     struct {
         char underlyings[COCE_CFG_STR_MAX];
