@@ -2243,12 +2243,53 @@ static int opt_listed(coce_engine *e, size_t u, const char *name,
             return rc;
         k = coce_instrument_find(e->oins[u], e->n_oins[u], name);
     }
-    if (k == e->n_oins[u])
+    if (k >= e->n_oins[u] || e->oins[u] == NULL)
         return coce_err_set(err, COCE_ENOTFOUND,
                             "%s: not listed by the venue (public/"
                             "get_instruments %s)",
                             name, e->sl.u[u].name);
     *out = e->oins[u][k];
+    return COCE_OK;
+}
+
+/* Deribit answers parsed whole: the parsers count first (COCE_ERANGE with
+ * *n = the number of entries when cap is short), then fill. */
+typedef int (*venue_list_parse)(const char *json, size_t len, void *out,
+                                size_t cap, size_t *n, coce_err *err);
+
+static int parse_instrument_list(const char *json, size_t len, void *out,
+                                 size_t cap, size_t *n, coce_err *err)
+{
+    return coce_instruments_parse(json, len, out, cap, n, err);
+}
+
+static int parse_summary_list(const char *json, size_t len, void *out,
+                              size_t cap, size_t *n, coce_err *err)
+{
+    return coce_book_summary_parse(json, len, out, cap, n, err);
+}
+
+/* Parses json (freed here) into a new array of *n entries of elem bytes. */
+static int parse_venue_list(char *json, size_t elem, venue_list_parse parse,
+                            void **out, size_t *n, coce_err *err)
+{
+    size_t len = strlen(json);
+    *n = 0;
+    void *all = malloc(elem);
+    int rc = all != NULL ? parse(json, len, all, 1, n, err) : COCE_ENOMEM;
+    if (rc == COCE_ERANGE) { /* *n > 1 entries: parse again into room */
+        free(all);
+        all = malloc(*n * elem);
+        rc = all != NULL ? parse(json, len, all, *n, n, err) : COCE_ENOMEM;
+    }
+    free(json);
+    if (rc != COCE_OK) {
+        free(all);
+        return rc == COCE_ENOMEM
+                   ? coce_err_set(err, rc, "engine: out of memory")
+                   : rc;
+    }
+    *out = all;
     return COCE_OK;
 }
 
@@ -2260,24 +2301,13 @@ static int opt_fetch_list(coce_engine *e, size_t u, int64_t now,
     char *json = NULL;
     int rc = coce_deribit_get_instruments(e->sl.deribit, e->sl.u[u].name,
                                           "option", &json, err);
+    void *all = NULL;
+    size_t n = 0;
+    if (rc == COCE_OK)
+        rc = parse_venue_list(json, sizeof(coce_instrument),
+                              parse_instrument_list, &all, &n, err);
     if (rc != COCE_OK)
         return rc;
-    size_t len = strlen(json), n = 0;
-    coce_instrument one;
-    rc = coce_instruments_parse(json, len, &one, 1, &n, err);
-    coce_instrument *all = NULL;
-    if (rc == COCE_OK || rc == COCE_ERANGE) {
-        all = malloc((n > 0 ? n : 1) * sizeof *all);
-        rc = all != NULL ? coce_instruments_parse(json, len, all, n, &n, err)
-                         : COCE_ENOMEM;
-    }
-    free(json);
-    if (rc != COCE_OK || all == NULL) {
-        free(all);
-        return rc == COCE_ENOMEM
-                   ? coce_err_set(err, rc, "engine: out of memory")
-                   : rc;
-    }
     free(e->oins[u]);
     e->oins[u] = all;
     e->n_oins[u] = n;
@@ -2293,24 +2323,13 @@ static int opt_fetch_summary(coce_engine *e, size_t u, int64_t now,
     char *json = NULL;
     int rc = coce_deribit_book_summary(e->sl.deribit, e->sl.u[u].name,
                                        "option", &json, err);
+    void *all = NULL;
+    size_t n = 0;
+    if (rc == COCE_OK)
+        rc = parse_venue_list(json, sizeof(coce_ticker), parse_summary_list,
+                              &all, &n, err);
     if (rc != COCE_OK)
         return rc;
-    size_t len = strlen(json), n = 0;
-    coce_ticker one;
-    rc = coce_book_summary_parse(json, len, &one, 1, &n, err);
-    coce_ticker *all = NULL;
-    if (rc == COCE_OK || rc == COCE_ERANGE) {
-        all = malloc((n > 0 ? n : 1) * sizeof *all);
-        rc = all != NULL ? coce_book_summary_parse(json, len, all, n, &n, err)
-                         : COCE_ENOMEM;
-    }
-    free(json);
-    if (rc != COCE_OK || all == NULL) {
-        free(all);
-        return rc == COCE_ENOMEM
-                   ? coce_err_set(err, rc, "engine: out of memory")
-                   : rc;
-    }
     free(e->osum[u]);
     e->osum[u] = all;
     e->n_osum[u] = n;
