@@ -1,106 +1,30 @@
 /* The convexity sleeve inside the engine loop: journal, paper venue, book,
  * guardrails; agreement with the standalone back-test. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "engine_sleeve_fixture.h"
 
-#include <math.h>
-#include <stdio.h>
-#include <string.h>
-
-#include "agent/engine.h"
-#include "execution/paper.h"
-#include "options/sleeve.h"
 #include "risk_guardrails/guardrails.h"
-#include "state/journal.h"
 #include "state/state_file.h"
-#include "testutil.h"
-#include "utils/rng.h"
-#include "utils/symbols.h"
 
-#define T0 1546300800000LL
+#define T0 ES_T0
 #define HOURS (24 * 45)
 static int64_t g_t[HOURS + 1];
 static double g_px[HOURS + 1];
 
 static void make_series(void)
 {
-    coce_rng r;
-    coce_rng_init(&r, 11);
-    g_px[0] = 4000.0;
-    for (size_t i = 0; i <= HOURS; i++) {
-        g_t[i] = T0 + (int64_t)i * 3600000LL;
-        if (i > 0)
-            g_px[i] = g_px[i - 1] *
-                      exp(1.2 / sqrt(24.0 * 365.0) * coce_rng_normal(&r));
-    }
+    es_make_series(g_t, g_px, HOURS + 1);
 }
 
-static int feed(void *venue, const coce_trade *t, coce_fill *fills, size_t cap,
-                size_t *n)
-{
-    return coce_paper_on_trade(venue, t, fills, cap, n);
-}
-
-typedef struct rig {
-    coce_config cfg;
-    coce_symbols *sym;
-    coce_paper *paper;
-    coce_journal *journal;
-    coce_engine *e;
-    coce_engine_sleeve_opts so;
-    char dir[512];
-} rig;
-
-static void sleeve_cfg(coce_sleeve_cfg *c)
-{
-    coce_sleeve_cfg_default(c);
-    c->vol_window_days = 7.0;
-    c->rules.budget_period_days = 7.0;
-    c->rules.min_days = 3.0;
-    c->rules.max_days = 30.0;
-}
+typedef es_rig rig;
 
 static int g_flatten;
 
 static void rig_open(rig *g, coce_book *book)
 {
-    memset(g, 0, sizeof *g);
-    coce_config_defaults(&g->cfg);
-    (void)snprintf(g->cfg.run.base_currency, sizeof g->cfg.run.base_currency,
-                   "USD");
-    g->cfg.strategy.initial_capital = 1e5;
-    assert_non_null(coce_test_tmpdir(g->dir, sizeof g->dir));
-    assert_int_equal(coce_symbols_new(&g->sym), COCE_OK);
-    coce_asset_id id;
-    assert_int_equal(coce_symbols_intern(g->sym, "SPOT", &id), COCE_OK);
-    coce_paper_opts po;
-    coce_paper_opts_default(&po);
-    assert_int_equal(coce_paper_new(&po, &g->paper, NULL), COCE_OK);
-    char path[700];
-    (void)snprintf(path, sizeof path, "%s/journal.db", g->dir);
-    assert_int_equal(coce_journal_open(path, &g->journal, NULL), COCE_OK);
-    assert_int_equal(coce_journal_set_durable(g->journal, 0, NULL), COCE_OK);
-    g->so.n_u = 1;
-    (void)snprintf(g->so.u[0].name, sizeof g->so.u[0].name, "BTC");
-    g->so.u[0].t_ms = g_t;
-    g->so.u[0].px = g_px;
-    g->so.u[0].n = HOURS + 1;
-    sleeve_cfg(&g->so.u[0].cfg);
-    g->so.fixed_equity_usd = 2e5;
+    es_rig_base(g, NULL);
+    es_sleeve_opts(g, g_t, g_px, HOURS + 1);
     coce_engine_opts eo;
-    memset(&eo, 0, sizeof eo);
-    eo.cfg = &g->cfg;
-    eo.symbols = g->sym;
-    eo.exchange = coce_paper_exchange(g->paper);
-    eo.feed_trade = feed;
-    eo.venue = g->paper;
-    eo.journal = g->journal;
-    eo.client_tag = "t";
-    eo.book = book;
-    eo.sleeve = &g->so;
+    es_engine_opts(g, book, &eo);
     eo.flatten_at_end = book == NULL && g_flatten;
     coce_err err;
     int rc = coce_engine_new(&g->e, &eo, &err);
@@ -109,28 +33,17 @@ static void rig_open(rig *g, coce_book *book)
 
 static void rig_close(rig *g)
 {
-    coce_engine_free(g->e);
-    coce_journal_close(g->journal);
-    coce_paper_free(g->paper);
-    coce_symbols_free(g->sym);
-    coce_test_rmtree(g->dir);
+    es_rig_close(g, 0);
 }
 
-/* A spot trade every 10 minutes from `from` (ms) to `to`. */
-static void run_trades(rig *g, int64_t from, int64_t to)
+/* Options held in `b`, by kind: k[0] calls, k[1] puts. */
+static void count_kinds(const coce_book *b, char k[2])
 {
-    for (int64_t t = from; t <= to; t += 600000) {
-        coce_trade tr;
-        memset(&tr, 0, sizeof tr);
-        tr.time_ms = t;
-        tr.asset = 0;
-        tr.price = 1.0;
-        tr.qty = 10;
-        tr.side = COCE_SIDE_BUY;
-        coce_err err;
-        int rc = coce_engine_on_trade(g->e, &tr, &err);
-        if (rc != COCE_OK)
-            fail_msg("%s", err.msg);
+    k[0] = k[1] = 0;
+    for (size_t i = 0; i < coce_book_position_count(b); i++) {
+        const coce_position *p = coce_book_position_at(b, i);
+        size_t L = strlen(p->symbol);
+        k[p->symbol[L - 1] == 'P'] += 1;
     }
 }
 
@@ -154,7 +67,7 @@ static void test_in_loop_equals_backtest(void **state)
     rig_open(&g, NULL);
     g_flatten = 0;
     const int64_t end = T0 + (int64_t)HOURS * 3600000LL + 1800000;
-    run_trades(&g, T0 + 60000, end);
+    es_run_trades(&g, T0 + 60000, end);
     const coce_book *b = coce_engine_book(g.e);
     assert_true(count_options(b) > 0);
     for (size_t i = 0; i < coce_book_position_count(b); i++)
@@ -219,7 +132,7 @@ static void test_restart_keeps_options(void **state)
     make_series();
     rig g;
     rig_open(&g, NULL);
-    run_trades(&g, T0 + 60000, T0 + 9 * 86400000LL);
+    es_run_trades(&g, T0 + 60000, T0 + 9 * 86400000LL);
     const coce_book *b = coce_engine_book(g.e);
     size_t held = count_options(b);
     assert_true(held > 0);
@@ -237,20 +150,13 @@ static void test_restart_keeps_options(void **state)
     rig_open(&g2, back);
     /* the next day's decision sees the held options: no second option of
      * a kind held at the restart */
-    char kinds[2] = {0, 0};
-    for (size_t i = 0; i < coce_book_position_count(back); i++) {
-        const coce_position *p = coce_book_position_at(back, i);
-        size_t L = strlen(p->symbol);
-        kinds[p->symbol[L - 1] == 'P'] += 1;
-    }
-    run_trades(&g2, T0 + 9 * 86400000LL + 600000, T0 + 10 * 86400000LL + 60000);
+    char kinds[2];
+    count_kinds(back, kinds);
+    es_run_trades(&g2, T0 + 9 * 86400000LL + 600000,
+                  T0 + 10 * 86400000LL + 60000);
     const coce_book *b2 = coce_engine_book(g2.e);
-    char kinds2[2] = {0, 0};
-    for (size_t i = 0; i < coce_book_position_count(b2); i++) {
-        const coce_position *p = coce_book_position_at(b2, i);
-        size_t L = strlen(p->symbol);
-        kinds2[p->symbol[L - 1] == 'P'] += 1;
-    }
+    char kinds2[2];
+    count_kinds(b2, kinds2);
     for (int k = 0; k < 2; k++)
         if (kinds[k] > 0)
             assert_true(kinds2[k] <= kinds[k]);
@@ -265,13 +171,10 @@ static void test_halt_stops_opens(void **state)
 {
     (void)state;
     make_series();
-    coce_book *book = NULL;
-    assert_int_equal(coce_book_new(1e5, &book), COCE_OK);
-    assert_int_equal(coce_book_halt(book, "test halt", T0, -3, 0.1, 0.0),
-                     COCE_OK);
+    coce_book *book = es_halted_book();
     rig g;
     rig_open(&g, book);
-    run_trades(&g, T0 + 60000, T0 + 12 * 86400000LL);
+    es_run_trades(&g, T0 + 60000, T0 + 12 * 86400000LL);
     const coce_engine_sleeve_report *s = coce_engine_sleeve(g.e);
     assert_true(s->skipped_halted > 0);
     assert_int_equal(s->res[0].n_buys, 0);
@@ -284,26 +187,15 @@ static void test_live_refused(void **state)
 {
     (void)state;
     rig g;
-    memset(&g, 0, sizeof g);
-    coce_config_defaults(&g.cfg);
-    assert_int_equal(coce_symbols_new(&g.sym), COCE_OK);
-    coce_paper_opts po;
-    coce_paper_opts_default(&po);
-    assert_int_equal(coce_paper_new(&po, &g.paper, NULL), COCE_OK);
-    g.so.n_u = 1;
+    coce_engine_opts eo;
+    es_rig_no_feed(&g, &eo);
     g.so.u[0].t_ms = g_t;
     g.so.u[0].px = g_px;
     g.so.u[0].n = 2;
-    coce_engine_opts eo;
-    memset(&eo, 0, sizeof eo);
-    eo.cfg = &g.cfg;
-    eo.symbols = g.sym;
-    eo.exchange = coce_paper_exchange(g.paper);
-    eo.sleeve = &g.so;
     coce_err err;
     assert_int_equal(coce_engine_new(&g.e, &eo, &err), COCE_ECONFIG);
     assert_non_null(strstr(err.msg, "sleeve"));
-    eo.feed_trade = feed;
+    eo.feed_trade = es_feed;
     eo.venue = g.paper;
     g.so.n_u = 0;
     assert_int_equal(coce_engine_new(&g.e, &eo, &err), COCE_EINVAL);

@@ -1,61 +1,30 @@
 /* The convexity sleeve's live route: a paper spot venue, the fake Deribit
  * (127.0.0.1) as the option venue; journal, guardrails, reconciliation by
  * label, restart without a resend, streamed underlying samples. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "engine_sleeve_fixture.h"
 
 #include <jansson.h>
-#include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "agent/engine.h"
-#include "execution/deribit.h"
-#include "execution/paper.h"
 #include "options/instruments.h"
-#include "options/sleeve.h"
-#include "state/journal.h"
 #include "state/state_file.h"
-#include "testutil.h"
 #include "utils/log.h"
-#include "utils/rng.h"
-#include "utils/symbols.h"
 
 #include "../execution/fake_deribit.c"
 
 #define CID "engine-client"
 #define CSECRET "engine-secret-0123456789"
-#define T0 1546300800000LL
-#define HOUR 3600000LL
+#define T0 ES_T0
+#define HOUR ES_HOUR_MS
 #define DAY 86400000LL
 #define HOURS (24 * 12)
+#define DAY7 (T0 + 7 * DAY) /* the first decision day */
 static int64_t g_t[HOURS + 1];
 static double g_px[HOURS + 1];
 
 static void make_series(void)
 {
-    coce_rng r;
-    coce_rng_init(&r, 11);
-    g_px[0] = 4000.0;
-    for (size_t i = 0; i <= HOURS; i++) {
-        g_t[i] = T0 + (int64_t)i * HOUR;
-        if (i > 0)
-            g_px[i] = g_px[i - 1] *
-                      exp(1.2 / sqrt(24.0 * 365.0) * coce_rng_normal(&r));
-    }
-}
-
-static void sleeve_cfg(coce_sleeve_cfg *c)
-{
-    coce_sleeve_cfg_default(c);
-    c->vol_window_days = 7.0;
-    c->rules.budget_period_days = 7.0;
-    c->rules.min_days = 3.0;
-    c->rules.max_days = 30.0;
+    es_make_series(g_t, g_px, HOURS + 1);
 }
 
 /* The back-test's events over the series (the engine's first decision is
@@ -66,7 +35,7 @@ static size_t g_nev;
 static void backtest_events(void)
 {
     coce_sleeve_cfg c;
-    sleeve_cfg(&c);
+    es_sleeve_cfg(&c);
     coce_sleeve_result r;
     memset(&r, 0, sizeof r);
     r.events = g_ev;
@@ -77,22 +46,7 @@ static void backtest_events(void)
     assert_true(g_nev > 0);
 }
 
-static int feed(void *venue, const coce_trade *t, coce_fill *fills, size_t cap,
-                size_t *n)
-{
-    return coce_paper_on_trade(venue, t, fills, cap, n);
-}
-
-typedef struct rig {
-    coce_config cfg;
-    coce_symbols *sym;
-    coce_paper *paper;
-    coce_journal *journal;
-    coce_deribit *d;
-    coce_engine *e;
-    coce_engine_sleeve_opts so;
-    char dir[512];
-} rig;
+typedef es_rig rig;
 
 static coce_fake_deribit *g_fake;
 static int g_stream;   /* the underlying's samples are streamed */
@@ -284,29 +238,11 @@ static void fake_up(void)
 static void rig_open_at(rig *g, coce_book *book, const char *dir,
                         int64_t sent_before)
 {
-    memset(g, 0, sizeof *g);
-    coce_config_defaults(&g->cfg);
-    (void)snprintf(g->cfg.run.base_currency, sizeof g->cfg.run.base_currency,
-                   "USD");
-    g->cfg.strategy.initial_capital = 1e5;
+    es_rig_base(g, dir);
     if (g_dd_hard > 0) {
         g->cfg.guardrails.drawdown_hard = g_dd_hard;
         g->cfg.guardrails.drawdown_soft = g_dd_hard / 2;
     }
-    if (dir != NULL)
-        (void)snprintf(g->dir, sizeof g->dir, "%s", dir);
-    else
-        assert_non_null(coce_test_tmpdir(g->dir, sizeof g->dir));
-    assert_int_equal(coce_symbols_new(&g->sym), COCE_OK);
-    coce_asset_id id;
-    assert_int_equal(coce_symbols_intern(g->sym, "SPOT", &id), COCE_OK);
-    coce_paper_opts po;
-    coce_paper_opts_default(&po);
-    assert_int_equal(coce_paper_new(&po, &g->paper, NULL), COCE_OK);
-    char path[700];
-    (void)snprintf(path, sizeof path, "%s/journal.db", g->dir);
-    assert_int_equal(coce_journal_open(path, &g->journal, NULL), COCE_OK);
-    assert_int_equal(coce_journal_set_durable(g->journal, 0, NULL), COCE_OK);
     coce_deribit_opts dop;
     coce_deribit_opts_default(&dop);
     dop.base_url = g_front_url;
@@ -349,65 +285,20 @@ static void rig_open_at(rig *g, coce_book *book, const char *dir,
         }
         free(p);
     }
-    g->so.n_u = 1;
-    (void)snprintf(g->so.u[0].name, sizeof g->so.u[0].name, "BTC");
-    if (!g_stream) {
-        g->so.u[0].t_ms = g_t;
-        g->so.u[0].px = g_px;
-        g->so.u[0].n = HOURS + 1;
-    }
-    sleeve_cfg(&g->so.u[0].cfg);
-    g->so.fixed_equity_usd = 2e5;
+    if (g_stream)
+        es_sleeve_opts(g, NULL, NULL, 0);
+    else
+        es_sleeve_opts(g, g_t, g_px, HOURS + 1);
     g->so.deribit = g->d;
     g->so.sent_before_ms = sent_before;
     coce_engine_opts eo;
-    memset(&eo, 0, sizeof eo);
-    eo.cfg = &g->cfg;
-    eo.symbols = g->sym;
-    eo.exchange = coce_paper_exchange(g->paper);
-    eo.feed_trade = feed;
-    eo.venue = g->paper;
-    eo.journal = g->journal;
-    eo.client_tag = "t";
-    eo.book = book;
-    eo.sleeve = &g->so;
-    int rc = coce_engine_new(&g->e, &eo, &err);
-    if (rc != COCE_OK)
-        fail_msg("%s", err.msg);
+    es_engine_opts(g, book, &eo);
+    es_engine_new(g, &eo);
 }
 
 static void rig_open(rig *g, coce_book *book)
 {
     rig_open_at(g, book, NULL, 0);
-}
-
-static void rig_close(rig *g, int keep_dir)
-{
-    coce_engine_free(g->e);
-    coce_journal_close(g->journal);
-    coce_deribit_free(g->d);
-    coce_paper_free(g->paper);
-    coce_symbols_free(g->sym);
-    if (!keep_dir)
-        coce_test_rmtree(g->dir);
-}
-
-/* A spot trade every 10 minutes in [from, to]. */
-static void run_trades(rig *g, int64_t from, int64_t to)
-{
-    for (int64_t t = from; t <= to; t += 600000) {
-        coce_trade tr;
-        memset(&tr, 0, sizeof tr);
-        tr.time_ms = t;
-        tr.asset = 0;
-        tr.price = 1.0;
-        tr.qty = 10;
-        tr.side = COCE_SIDE_BUY;
-        coce_err err;
-        int rc = coce_engine_on_trade(g->e, &tr, &err);
-        if (rc != COCE_OK)
-            fail_msg("%s", err.msg);
-    }
 }
 
 /* The journal's option intents (client id, limit, qty, symbol). */
@@ -485,6 +376,74 @@ static const coce_position *option_position(const coce_engine *e,
     return NULL;
 }
 
+/* Buys sent to the venue so far. */
+static int buys_sent(void)
+{
+    return coce_fake_deribit_requests(g_fake, "private/buy");
+}
+
+#define JI_CAP 8
+
+/* A fresh rig traded from T0 + 1 min to `to`: its option intents (at most
+ * JI_CAP in `in`), counted. */
+static size_t open_and_trade(rig *g, int64_t to, jintent *in)
+{
+    rig_open(g, NULL);
+    es_run_trades(g, T0 + 60000, to);
+    return journal_intents(g->journal, in, JI_CAP);
+}
+
+static void rig_down(rig *g)
+{
+    es_rig_close(g, 0);
+    fake_down();
+}
+
+/* The venue fills `qty` of `x` at `price`; after trades in [from, to] the
+ * option is in the book. */
+static const coce_position *fill_lands(rig *g, const jintent *x, double qty,
+                                       double price, int64_t from, int64_t to)
+{
+    assert_int_equal(coce_fake_deribit_fill(g_fake, x->id, qty, price), 0);
+    es_run_trades(g, from, to);
+    const coce_position *p = option_position(g->e, x->sym);
+    assert_non_null(p);
+    return p;
+}
+
+/* Hourly samples of the series up to the first decision (and the base's,
+ * from day 1 on, when `base`), with the spot trades of each hour. */
+static void stream_hours(rig *g, int base)
+{
+    coce_err err;
+    for (size_t i = 0; i <= 7 * 24 + 2; i++) {
+        assert_int_equal(coce_engine_sleeve_sample(g->e, "BTC", g_t[i], g_px[i],
+                                                   &err),
+                         COCE_OK);
+        if (base && i >= 24) /* the base's USD price from day 1 on */
+            assert_int_equal(coce_engine_sleeve_sample(
+                                 g->e, COCE_ENGINE_BASE_SERIES, g_t[i], 1.0,
+                                 &err),
+                             COCE_OK);
+        es_run_trades(g, g_t[i] + 60000, g_t[i] + HOUR - 60000);
+        if (base && i == 23)
+            assert_int_equal(coce_engine_sleeve(g->e)->intents, 0);
+    }
+}
+
+/* Each option intent is the back-test's choice, of its amount. */
+static void expect_backtest_buys(rig *g)
+{
+    jintent in[JI_CAP];
+    size_t n = journal_intents(g->journal, in, JI_CAP);
+    assert_true(n >= 1);
+    for (size_t i = 0; i < n; i++) {
+        const coce_sleeve_event *ev = first_buy(in[i].sym);
+        assert_non_null(ev); /* the back-test's choice */
+        assert_close(in[i].qty, ev->amount, 0, 1e-9);
+    }
+}
+
 /* The first decision day: option buys reach the fake as private/buy with
  * label = the journal's client id, a limit on the tick grid at most one
  * tick under the model ask; a fill at the fake lands in the book once. */
@@ -493,14 +452,10 @@ static void test_orders_reach_deribit(void **state)
     (void)state;
     fake_up();
     rig g;
-    rig_open(&g, NULL);
-    const int64_t day7 = T0 + 7 * DAY;
-    run_trades(&g, T0 + 60000, day7 + 30 * 60000);
-    jintent in[8];
-    size_t n = journal_intents(g.journal, in, 8);
+    jintent in[JI_CAP];
+    size_t n = open_and_trade(&g, DAY7 + 30 * 60000, in);
     assert_true(n >= 1 && n <= 2); /* a call and/or a put */
-    assert_int_equal(coce_fake_deribit_requests(g_fake, "private/buy"),
-                     (int)n);
+    assert_int_equal(buys_sent(), (int)n);
     for (size_t i = 0; i < n; i++) {
         coce_fake_db_order o;
         assert_int_equal(coce_fake_deribit_find(g_fake, in[i].id, &o), 1);
@@ -520,9 +475,8 @@ static void test_orders_reach_deribit(void **state)
                          1);
     }
     /* working: the next decisions send nothing more of these kinds */
-    run_trades(&g, day7 + 40 * 60000, day7 + 3 * HOUR);
-    assert_int_equal(coce_fake_deribit_requests(g_fake, "private/buy"),
-                     (int)n);
+    es_run_trades(&g, DAY7 + 40 * 60000, DAY7 + 3 * HOUR);
+    assert_int_equal(buys_sent(), (int)n);
     assert_null(option_position(g.e, in[0].sym));
 
     /* the venue fills the first in two parts: each lands once, converted
@@ -530,25 +484,18 @@ static void test_orders_reach_deribit(void **state)
     const coce_sleeve_event *ev = first_buy(in[0].sym);
     double half = floor(in[0].qty / 2 / 0.1 + 1e-9) * 0.1;
     assert_true(half > 0);
-    assert_int_equal(coce_fake_deribit_fill(g_fake, in[0].id, half,
-                                            in[0].price),
-                     0);
-    run_trades(&g, day7 + 3 * HOUR + 600000, day7 + 5 * HOUR);
-    const coce_position *p = option_position(g.e, in[0].sym);
-    assert_non_null(p);
+    const coce_position *p = fill_lands(&g, &in[0], half, in[0].price,
+                                        DAY7 + 3 * HOUR + 600000,
+                                        DAY7 + 5 * HOUR);
     assert_close(p->qty, half, 0, 1e-9);
     assert_close(p->avg_price, in[0].price * ev->spot, 1e-9, 0);
     assert_int_equal(journal_count(g.journal, in[0].id, COCE_JOURNAL_FILL), 1);
-    assert_int_equal(coce_fake_deribit_fill(g_fake, in[0].id,
-                                            in[0].qty - half, in[0].price),
-                     0);
-    run_trades(&g, day7 + 5 * HOUR + 600000, day7 + 9 * HOUR);
-    p = option_position(g.e, in[0].sym);
-    assert_non_null(p);
+    p = fill_lands(&g, &in[0], in[0].qty - half, in[0].price,
+                   DAY7 + 5 * HOUR + 600000, DAY7 + 9 * HOUR);
     assert_close(p->qty, in[0].qty, 0, 1e-9);
     assert_int_equal(journal_count(g.journal, in[0].id, COCE_JOURNAL_FILL), 2);
     coce_err err;
-    assert_int_equal(coce_engine_settle_orders(g.e, day7 + 9 * HOUR, &err),
+    assert_int_equal(coce_engine_settle_orders(g.e, DAY7 + 9 * HOUR, &err),
                      COCE_OK);
     assert_int_equal(journal_count(g.journal, in[0].id, COCE_JOURNAL_FILL), 2);
     const coce_engine_sleeve_report *s = coce_engine_sleeve(g.e);
@@ -557,11 +504,9 @@ static void test_orders_reach_deribit(void **state)
     /* the fee: Deribit's per contract, in USD */
     const coce_book *b = coce_engine_book(g.e);
     assert_true(b->cash < 1e5 - in[0].qty * in[0].price * ev->spot);
-    assert_int_equal(coce_fake_deribit_requests(g_fake, "private/buy"),
-                     (int)n);
+    assert_int_equal(buys_sent(), (int)n);
     assert_int_equal(coce_engine_finish(g.e, &err), COCE_OK);
-    rig_close(&g, 0);
-    fake_down();
+    rig_down(&g);
 }
 
 /* A buy whose answer is lost (connection dropped after the venue took it,
@@ -575,36 +520,28 @@ static void test_unknown_settled_by_label(void **state)
         fake_up();
         coce_fake_deribit_fault(g_fake, "private/buy", faults[k], 1, 1);
         rig g;
-        rig_open(&g, NULL);
-        const int64_t day7 = T0 + 7 * DAY;
-        run_trades(&g, T0 + 60000, day7 + 5 * 60000);
-        jintent in[8];
-        size_t n = journal_intents(g.journal, in, 8);
+        jintent in[JI_CAP];
+        size_t n = open_and_trade(&g, DAY7 + 5 * 60000, in);
         assert_true(n >= 1);
         assert_int_equal(journal_count(g.journal, in[0].id,
                                        COCE_JOURNAL_UNKNOWN),
                          1);
         assert_int_equal(coce_fake_deribit_find(g_fake, in[0].id, NULL), 1);
         /* the next bar close asks by label */
-        run_trades(&g, day7 + 15 * 60000, day7 + HOUR + 5 * 60000);
+        es_run_trades(&g, DAY7 + 15 * 60000, DAY7 + HOUR + 5 * 60000);
         assert_int_equal(coce_engine_get_stats(g.e)->orders_adopted, 1);
         assert_int_equal(journal_count(g.journal, in[0].id, COCE_JOURNAL_ACK),
                          1);
-        assert_int_equal(coce_fake_deribit_requests(g_fake, "private/buy"),
-                         (int)n);
+        assert_int_equal(buys_sent(), (int)n);
         assert_int_equal(coce_fake_deribit_find(g_fake, in[0].id, NULL), 1);
-        assert_int_equal(coce_fake_deribit_fill(g_fake, in[0].id, in[0].qty,
-                                                in[0].price),
-                         0);
-        run_trades(&g, day7 + HOUR + 15 * 60000, day7 + 3 * HOUR);
-        const coce_position *p = option_position(g.e, in[0].sym);
-        assert_non_null(p);
+        const coce_position *p =
+            fill_lands(&g, &in[0], in[0].qty, in[0].price,
+                       DAY7 + HOUR + 15 * 60000, DAY7 + 3 * HOUR);
         assert_close(p->qty, in[0].qty, 0, 1e-9);
         assert_int_equal(journal_count(g.journal, in[0].id, COCE_JOURNAL_FILL),
                          1);
         assert_int_equal(coce_fake_deribit_find(g_fake, in[0].id, NULL), 1);
-        rig_close(&g, 0);
-        fake_down();
+        rig_down(&g);
     }
 }
 
@@ -618,19 +555,16 @@ static void test_restart_no_resend(void **state)
     fake_up();
     coce_fake_deribit_fault(g_fake, "private/buy", COCE_FAKE_DB_DROP, 1, 0);
     rig g;
-    rig_open(&g, NULL);
-    const int64_t day7 = T0 + 7 * DAY;
-    run_trades(&g, T0 + 60000, day7 + 5 * 60000);
-    jintent in[8];
-    size_t n = journal_intents(g.journal, in, 8);
+    jintent in[JI_CAP];
+    size_t n = open_and_trade(&g, DAY7 + 5 * 60000, in);
     assert_true(n >= 1);
-    int buys = coce_fake_deribit_requests(g_fake, "private/buy");
+    int buys = buys_sent();
     char dir[512], path[700];
     (void)snprintf(dir, sizeof dir, "%s", g.dir);
     (void)snprintf(path, sizeof path, "%s/state.json", dir);
     assert_int_equal(coce_state_save(coce_engine_book(g.e), path, NULL),
                      COCE_OK);
-    rig_close(&g, 1); /* the crash: nothing settled */
+    es_rig_close(&g, 1); /* the crash: nothing settled */
 
     /* the venue fills it while the engine is down */
     assert_int_equal(coce_fake_deribit_fill(g_fake, in[0].id, in[0].qty,
@@ -643,27 +577,27 @@ static void test_restart_no_resend(void **state)
     rig_open_at(&g2, back, dir, 0);
     coce_err err;
     /* before any sample: settled (adopted), its fill waits for a price */
-    assert_int_equal(coce_engine_settle_orders(g2.e, day7 + 10 * 60000, &err),
+    assert_int_equal(coce_engine_settle_orders(g2.e, DAY7 + 10 * 60000, &err),
                      COCE_OK);
     assert_int_equal(coce_engine_get_stats(g2.e)->orders_adopted >= 1, 1);
     const coce_engine_sleeve_report *s = coce_engine_sleeve(g2.e);
     assert_int_equal(s->fills_deferred, 1);
     assert_null(option_position(g2.e, in[0].sym));
     /* a USD sample: the fill lands, once */
-    assert_int_equal(coce_engine_sleeve_sample(g2.e, "BTC", day7 + HOUR,
+    assert_int_equal(coce_engine_sleeve_sample(g2.e, "BTC", DAY7 + HOUR,
                                                g_px[7 * 24 + 1], &err),
                      COCE_OK);
-    run_trades(&g2, day7 + 10 * 60000, day7 + 2 * HOUR);
+    es_run_trades(&g2, DAY7 + 10 * 60000, DAY7 + 2 * HOUR);
     const coce_position *p = option_position(g2.e, in[0].sym);
     assert_non_null(p);
     assert_close(p->qty, in[0].qty, 0, 1e-9);
     assert_close(p->avg_price, in[0].price * g_px[7 * 24 + 1], 1e-9, 0);
     assert_int_equal(journal_count(g2.journal, in[0].id, COCE_JOURNAL_FILL), 1);
     /* no vol window yet: marked at its fill price, not at a floor vol */
-    assert_int_equal(coce_engine_sleeve_sample(g2.e, "BTC", day7 + 2 * HOUR,
+    assert_int_equal(coce_engine_sleeve_sample(g2.e, "BTC", DAY7 + 2 * HOUR,
                                                g_px[7 * 24 + 2], &err),
                      COCE_OK);
-    run_trades(&g2, day7 + 2 * HOUR, day7 + 2 * HOUR + 600000);
+    es_run_trades(&g2, DAY7 + 2 * HOUR, DAY7 + 2 * HOUR + 600000);
     s = coce_engine_sleeve(g2.e);
     double held_value = 0;
     const coce_book *b2 = coce_engine_book(g2.e);
@@ -673,15 +607,14 @@ static void test_restart_no_resend(void **state)
             held_value += q->qty * q->avg_price;
     }
     assert_close(s->premium_at_risk_base, held_value, 1e-9, 0);
-    assert_int_equal(coce_engine_settle_orders(g2.e, day7 + 2 * HOUR, &err),
+    assert_int_equal(coce_engine_settle_orders(g2.e, DAY7 + 2 * HOUR, &err),
                      COCE_OK);
     assert_int_equal(journal_count(g2.journal, in[0].id, COCE_JOURNAL_FILL), 1);
     /* nothing was resent, and the working order blocked its kind */
-    assert_int_equal(coce_fake_deribit_requests(g_fake, "private/buy"), buys);
+    assert_int_equal(buys_sent(), buys);
     assert_int_equal(coce_fake_deribit_find(g_fake, in[0].id, NULL), 1);
     g_stream = 0;
-    rig_close(&g2, 0);
-    fake_down();
+    rig_down(&g2);
 }
 
 /* A kill-switch halt blocks sleeve opens: nothing reaches the venue. */
@@ -689,20 +622,16 @@ static void test_halt_blocks_opens(void **state)
 {
     (void)state;
     fake_up();
-    coce_book *book = NULL;
-    assert_int_equal(coce_book_new(1e5, &book), COCE_OK);
-    assert_int_equal(coce_book_halt(book, "test halt", T0, -3, 0.1, 0.0),
-                     COCE_OK);
+    coce_book *book = es_halted_book();
     rig g;
     rig_open(&g, book);
-    run_trades(&g, T0 + 60000, T0 + 9 * DAY);
+    es_run_trades(&g, T0 + 60000, T0 + 9 * DAY);
     const coce_engine_sleeve_report *s = coce_engine_sleeve(g.e);
     assert_true(s->skipped_halted > 0);
     assert_int_equal(s->intents, 0);
-    assert_int_equal(coce_fake_deribit_requests(g_fake, "private/buy"), 0);
+    assert_int_equal(buys_sent(), 0);
     assert_int_equal((int)coce_fake_deribit_order_count(g_fake), 0);
-    rig_close(&g, 0);
-    fake_down();
+    rig_down(&g);
 }
 
 /* An option the venue does not list, or lists as inactive, is refused
@@ -719,15 +648,14 @@ static void test_unlisted_refused(void **state)
         }
         rig g;
         rig_open(&g, NULL);
-        run_trades(&g, T0 + 60000, T0 + 7 * DAY + HOUR);
+        es_run_trades(&g, T0 + 60000, T0 + 7 * DAY + HOUR);
         const coce_engine_sleeve_report *s = coce_engine_sleeve(g.e);
         assert_true(s->refused >= 1);
         assert_int_equal(s->intents, 0);
         jintent in[2];
         assert_int_equal(journal_intents(g.journal, in, 2), 0);
-        assert_int_equal(coce_fake_deribit_requests(g_fake, "private/buy"), 0);
-        rig_close(&g, 0);
-        fake_down();
+        assert_int_equal(buys_sent(), 0);
+        rig_down(&g);
     }
 }
 
@@ -740,10 +668,8 @@ static void test_venue_refusal(void **state)
     coce_fake_deribit_fault(g_fake, "private/buy", COCE_FAKE_DB_ERROR, 1,
                             10009);
     rig g;
-    rig_open(&g, NULL);
-    run_trades(&g, T0 + 60000, T0 + 7 * DAY + 30 * 60000);
-    jintent in[8];
-    size_t n = journal_intents(g.journal, in, 8);
+    jintent in[JI_CAP];
+    size_t n = open_and_trade(&g, T0 + 7 * DAY + 30 * 60000, in);
     assert_true(n >= 1);
     assert_int_equal(journal_count(g.journal, in[0].id, COCE_JOURNAL_REJECTED),
                      1);
@@ -752,8 +678,7 @@ static void test_venue_refusal(void **state)
     const coce_engine_sleeve_report *s = coce_engine_sleeve(g.e);
     assert_int_equal(s->refused, 1);
     assert_int_equal(coce_fake_deribit_find(g_fake, in[0].id, NULL), 0);
-    rig_close(&g, 0);
-    fake_down();
+    rig_down(&g);
 }
 
 /* A drawdown halt with an option buy working: the cancel reaches the
@@ -765,17 +690,14 @@ static void test_halt_cancels_working_buys(void **state)
     fake_up();
     g_dd_hard = 0.01;
     rig g;
-    rig_open(&g, NULL);
-    const int64_t day7 = T0 + 7 * DAY;
-    run_trades(&g, T0 + 60000, day7 + 30 * 60000);
-    jintent in[8];
-    size_t n = journal_intents(g.journal, in, 8);
+    jintent in[JI_CAP];
+    size_t n = open_and_trade(&g, DAY7 + 30 * 60000, in);
     assert_int_equal(n, 2); /* a call and a put */
     /* the first fills far above its limit: 3 % of the equity lost */
     double bad = 3000.0 / in[0].qty / g_px[7 * 24];
     assert_int_equal(coce_fake_deribit_fill(g_fake, in[0].id, in[0].qty, bad),
                      0);
-    run_trades(&g, day7 + HOUR, day7 + DAY + 2 * HOUR);
+    es_run_trades(&g, DAY7 + HOUR, DAY7 + DAY + 2 * HOUR);
     const coce_book *b = coce_engine_book(g.e);
     assert_true(coce_engine_get_stats(g.e)->halts >= 1);
     assert_int_equal(coce_fake_deribit_requests(g_fake, "private/cancel"), 1);
@@ -789,11 +711,10 @@ static void test_halt_cancels_working_buys(void **state)
     assert_string_equal(o.state, "cancelled");
     /* the option bought stays (long convexity), nothing new opens */
     assert_non_null(option_position(g.e, in[0].sym));
-    run_trades(&g, day7 + DAY + 3 * HOUR, day7 + 2 * DAY + 2 * HOUR);
-    assert_int_equal(coce_fake_deribit_requests(g_fake, "private/buy"), 2);
+    es_run_trades(&g, DAY7 + DAY + 3 * HOUR, DAY7 + 2 * DAY + 2 * HOUR);
+    assert_int_equal(buys_sent(), 2);
     assert_true(coce_engine_sleeve(g.e)->skipped_halted >= 1);
-    rig_close(&g, 0);
-    fake_down();
+    rig_down(&g);
 }
 
 /* Streamed samples (hourly, each known at its time) give the decisions of
@@ -816,25 +737,12 @@ static void test_streamed_samples(void **state)
                      COCE_EINVAL);
     assert_int_equal(coce_engine_sleeve_sample(NULL, "BTC", T0, 1, &err),
                      COCE_EINVAL);
-    for (size_t i = 0; i <= 7 * 24 + 2; i++) {
-        assert_int_equal(coce_engine_sleeve_sample(g.e, "BTC", g_t[i], g_px[i],
-                                                   &err),
-                         COCE_OK);
-        run_trades(&g, g_t[i] + 60000, g_t[i] + HOUR - 60000);
-    }
+    stream_hours(&g, 0);
     assert_int_equal(coce_engine_sleeve_sample(g.e, "BTC", g_t[3], g_px[3],
                                                &err),
                      COCE_EORDER);
-    jintent in[8];
-    size_t n = journal_intents(g.journal, in, 8);
-    assert_true(n >= 1);
-    for (size_t i = 0; i < n; i++) {
-        const coce_sleeve_event *ev = first_buy(in[i].sym);
-        assert_non_null(ev); /* the back-test's choice */
-        assert_close(in[i].qty, ev->amount, 0, 1e-9);
-    }
-    rig_close(&g, 0);
-    fake_down();
+    expect_backtest_buys(&g);
+    rig_down(&g);
 }
 
 /* A streamed base currency (a BTC book's BTC/USD; here 1): nothing is
@@ -845,76 +753,33 @@ static void test_streamed_base(void **state)
     fake_up();
     g_stream = 1;
     rig g;
-    memset(&g, 0, sizeof g);
     rig_open(&g, NULL);
     coce_engine_free(g.e);
     /* the same rig with a streamed base */
     coce_engine_opts eo;
-    memset(&eo, 0, sizeof eo);
-    eo.cfg = &g.cfg;
-    eo.symbols = g.sym;
-    eo.exchange = coce_paper_exchange(g.paper);
-    eo.feed_trade = feed;
-    eo.venue = g.paper;
-    eo.journal = g.journal;
+    es_engine_opts(&g, NULL, &eo);
     eo.client_tag = "b";
     g.so.base_streamed = 1;
-    eo.sleeve = &g.so;
     coce_err err;
     assert_int_equal(coce_engine_new(&g.e, &eo, &err), COCE_OK);
-    for (size_t i = 0; i <= 7 * 24 + 2; i++) {
-        assert_int_equal(coce_engine_sleeve_sample(g.e, "BTC", g_t[i], g_px[i],
-                                                   &err),
-                         COCE_OK);
-        if (i >= 24) /* the base's USD price from day 1 on */
-            assert_int_equal(coce_engine_sleeve_sample(
-                                 g.e, COCE_ENGINE_BASE_SERIES, g_t[i], 1.0,
-                                 &err),
-                             COCE_OK);
-        run_trades(&g, g_t[i] + 60000, g_t[i] + HOUR - 60000);
-        if (i == 23)
-            assert_int_equal(coce_engine_sleeve(g.e)->intents, 0);
-    }
-    jintent in[8];
-    size_t n = journal_intents(g.journal, in, 8);
-    assert_true(n >= 1);
-    for (size_t i = 0; i < n; i++) {
-        const coce_sleeve_event *ev = first_buy(in[i].sym);
-        assert_non_null(ev);
-        assert_close(in[i].qty, ev->amount, 0, 1e-9);
-    }
-    rig_close(&g, 0);
-    fake_down();
+    stream_hours(&g, 1);
+    expect_backtest_buys(&g);
+    rig_down(&g);
 }
 
 /* The live spot venue without Deribit still refuses the sleeve. */
 static void test_live_spot_needs_deribit(void **state)
 {
     (void)state;
-    coce_config cfg;
-    coce_config_defaults(&cfg);
-    coce_symbols *sym = NULL;
-    assert_int_equal(coce_symbols_new(&sym), COCE_OK);
-    coce_paper_opts po;
-    coce_paper_opts_default(&po);
-    coce_paper *paper = NULL;
-    assert_int_equal(coce_paper_new(&po, &paper, NULL), COCE_OK);
-    coce_engine_sleeve_opts so;
-    memset(&so, 0, sizeof so);
-    so.n_u = 1;
-    (void)snprintf(so.u[0].name, sizeof so.u[0].name, "BTC");
+    es_rig g;
     coce_engine_opts eo;
-    memset(&eo, 0, sizeof eo);
-    eo.cfg = &cfg;
-    eo.symbols = sym;
-    eo.exchange = coce_paper_exchange(paper);
-    eo.sleeve = &so;
-    coce_engine *e = NULL;
+    es_rig_no_feed(&g, &eo);
+    (void)snprintf(g.so.u[0].name, sizeof g.so.u[0].name, "BTC");
     coce_err err;
-    assert_int_equal(coce_engine_new(&e, &eo, &err), COCE_ECONFIG);
+    assert_int_equal(coce_engine_new(&g.e, &eo, &err), COCE_ECONFIG);
     assert_non_null(strstr(err.msg, "Deribit"));
-    coce_paper_free(paper);
-    coce_symbols_free(sym);
+    coce_paper_free(g.paper);
+    coce_symbols_free(g.sym);
 }
 
 /* ---- the choice among listed options --------------------------------- */
@@ -965,7 +830,7 @@ static double strike_for(coce_opt_type type, double target, int64_t expiry)
 static double model_ask(coce_opt_type type, double K, int64_t expiry)
 {
     coce_sleeve_cfg c;
-    sleeve_cfg(&c);
+    es_sleeve_cfg(&c);
     coce_sleeve_state st;
     coce_sleeve_state_init(&st);
     coce_sleeve_event out[COCE_SLEEVE_STEP_MAX];
@@ -1060,10 +925,10 @@ static void test_choice_among_listed(void **state)
     rig_open(&g, NULL);
     (void)snprintf(logp, sizeof logp, "%s/log.jsonl", g.dir);
     assert_int_equal(coce_log_open(logp), 0);
-    run_trades(&g, T0 + 60000, T0 + 7 * DAY + 30 * 60000);
+    es_run_trades(&g, T0 + 60000, T0 + 7 * DAY + 30 * 60000);
     coce_log_close();
-    jintent in[8];
-    size_t n = journal_intents(g.journal, in, 8);
+    jintent in[JI_CAP];
+    size_t n = journal_intents(g.journal, in, JI_CAP);
     assert_int_equal(n, 1); /* the call; no put */
     assert_string_equal(in[0].sym, pick);
     assert_int_equal(in[0].side, 1);
@@ -1089,15 +954,12 @@ static void test_choice_among_listed(void **state)
     assert_true(log_has(logp, "sleeve_no_choice", "\"put\""));
     assert_true(log_has(logp, "sleeve_no_choice", "\"delta\":1"));
     /* the state holds the listed contract once filled */
-    assert_int_equal(coce_fake_deribit_fill(g_fake, in[0].id, o.amount,
-                                            o.price),
-                     0);
-    run_trades(&g, T0 + 7 * DAY + HOUR, T0 + 7 * DAY + 3 * HOUR);
-    const coce_position *p = option_position(g.e, pick);
-    assert_non_null(p);
+    const coce_position *p = fill_lands(&g, &in[0], o.amount, o.price,
+                                        T0 + 7 * DAY + HOUR,
+                                        T0 + 7 * DAY + 3 * HOUR);
+    assert_string_equal(p->symbol, pick);
     assert_close(p->qty, o.amount, 0, 1e-9);
-    rig_close(&g, 0);
-    fake_down();
+    rig_down(&g);
 }
 
 /* A book summary without open interest or a bid (one-sided), or no
@@ -1124,10 +986,8 @@ static void test_choice_missing_data(void **state)
         }
         g_list_fail = k >= 2 && k <= 4 ? k - 1 : 0;
         rig g;
-        rig_open(&g, NULL);
-        run_trades(&g, T0 + 60000, T0 + 7 * DAY + 30 * 60000);
-        jintent in[8];
-        size_t n = journal_intents(g.journal, in, 8);
+        jintent in[JI_CAP];
+        size_t n = open_and_trade(&g, T0 + 7 * DAY + 30 * 60000, in);
         const coce_engine_sleeve_report *s = coce_engine_sleeve(g.e);
         if (k < 2) {
             assert_int_equal(n, 1);
@@ -1145,8 +1005,7 @@ static void test_choice_missing_data(void **state)
             assert_int_equal(s->no_listed, 2);
             assert_int_equal(s->refused, 2);
         }
-        rig_close(&g, 0);
-        fake_down();
+        rig_down(&g);
     }
 }
 

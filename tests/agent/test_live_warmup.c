@@ -245,24 +245,36 @@ static int64_t last_time(const lf_market *m, int64_t id)
     return a > b ? a : b;
 }
 
+/* `name` under the run's data directory. */
+static void data_path(char *out, size_t cap, const char *name)
+{
+    snprintf(out, cap, "%s/data/%s", tmp, name);
+}
+
 static json_t *load_state_json(void)
 {
     char path[600];
-    snprintf(path, sizeof path, "%s/data/state.json", tmp);
+    data_path(path, sizeof path, "state.json");
     json_t *j = json_load_file(path, 0, NULL);
     assert_non_null(j);
     (void)json_object_del(j, "run_id"); /* names the run that wrote it */
     return j;
 }
 
-static int64_t journal_seq(void)
+static coce_journal *open_journal(coce_err *err)
 {
     char path[600];
-    snprintf(path, sizeof path, "%s/data/journal.db", tmp);
+    data_path(path, sizeof path, "journal.db");
     coce_journal *j = NULL;
+    assert_int_equal(coce_journal_open(path, &j, err), COCE_OK);
+    return j;
+}
+
+static int64_t journal_seq(void)
+{
     coce_err err;
     int64_t seq = -1;
-    assert_int_equal(coce_journal_open(path, &j, &err), COCE_OK);
+    coce_journal *j = open_journal(&err);
     assert_int_equal(coce_journal_last_seq(j, &seq, &err), COCE_OK);
     coce_journal_close(j);
     return seq;
@@ -271,11 +283,8 @@ static int64_t journal_seq(void)
 /* Entry intents journalled after seq `after`, in [from, to). */
 static size_t entry_intents(int64_t after, int64_t from, int64_t to)
 {
-    char path[600];
-    snprintf(path, sizeof path, "%s/data/journal.db", tmp);
-    coce_journal *j = NULL;
     coce_err err;
-    assert_int_equal(coce_journal_open(path, &j, &err), COCE_OK);
+    coce_journal *j = open_journal(&err);
     int64_t last = 0;
     assert_int_equal(coce_journal_last_seq(j, &last, &err), COCE_OK);
     size_t n = 0;
@@ -290,27 +299,75 @@ static size_t entry_intents(int64_t after, int64_t from, int64_t to)
     return n;
 }
 
-static void first_run(wu_market *w, mock_api *api, coce_config *cfg,
-                      coce_live_args *a)
+/* Does the run's log hold `needle`? */
+static int log_has(const char *needle)
 {
-    assert_non_null(coce_test_tmpdir(tmp, sizeof tmp));
-    memset(w, 0, sizeof *w);
-    lf_market_init(&w->m, 3, 480); /* 23:00 .. 03:00 UTC */
-    assert_int_equal(mock_start(api, wu_route, w), 0);
-    assert_int_equal(lf_config(cfg, tmp, api->base, "http://127.0.0.1:9"), 0);
-    memset(a, 0, sizeof *a);
-    a->cfg = cfg;
-    a->clock_fn = lf_no_clock;
-    a->stop_after_idle = 3;
+    char path[600];
+    snprintf(path, sizeof path, "%s/logs/paper.jsonl", tmp);
+    char *log = coce_test_read_file(path, NULL);
+    assert_non_null(log);
+    int found = strstr(log, needle) != NULL;
+    free(log);
+    return found;
+}
+
+/* A paper run against its market server, and the result of its last run. */
+typedef struct wu_run {
+    wu_market w;
+    mock_api api;
+    coce_config cfg;
+    coce_live_args a;
     coce_live_result r;
+} wu_run;
+
+/* Runs x->a into x->r; `th` (if not NULL) is joined before the result is
+ * checked. */
+static void run_ok(wu_run *x, pthread_t *th)
+{
     coce_err err;
     coce_err_clear(&err);
-    int rc = coce_live_run(a, &r, &err);
+    int rc = coce_live_run(&x->a, &x->r, &err);
+    if (th != NULL)
+        pthread_join(*th, NULL);
     if (rc != COCE_OK)
         fail_msg("%s", err.msg);
-    assert_int_equal(r.trades, 2 * 480);
-    assert_true(r.entries > 0);
-    assert_int_equal(r.warmup_trades, 0); /* not a restart */
+}
+
+static void first_run(wu_run *x)
+{
+    assert_non_null(coce_test_tmpdir(tmp, sizeof tmp));
+    memset(x, 0, sizeof *x);
+    lf_market_init(&x->w.m, 3, 480); /* 23:00 .. 03:00 UTC */
+    assert_int_equal(mock_start(&x->api, wu_route, &x->w), 0);
+    assert_int_equal(
+        lf_config(&x->cfg, tmp, x->api.base, "http://127.0.0.1:9"), 0);
+    x->a.cfg = &x->cfg;
+    x->a.clock_fn = lf_no_clock;
+    x->a.stop_after_idle = 3;
+    run_ok(x, NULL);
+    assert_int_equal(x->r.trades, 2 * 480);
+    assert_true(x->r.entries > 0);
+    assert_int_equal(x->r.warmup_trades, 0); /* not a restart */
+}
+
+/* The market the restart sees (under the server's lock): `n_trades` per
+ * pair and the history's behaviour. */
+static void market_set(wu_run *x, int64_t n_trades, int refuse_start,
+                       int empty_history, int slow_history)
+{
+    pthread_mutex_lock(&x->api.mu);
+    x->w.m.n_trades = n_trades;
+    x->w.refuse_start = refuse_start;
+    x->w.empty_history = empty_history;
+    x->w.slow_history = slow_history;
+    x->w.history_requests = 0;
+    pthread_mutex_unlock(&x->api.mu);
+}
+
+static void wu_down(wu_run *x)
+{
+    mock_stop(&x->api);
+    coce_test_rmtree(tmp);
 }
 
 /* Restart shortly after (03:00, the next daily close is 21 h away): the
@@ -320,36 +377,30 @@ static void first_run(wu_market *w, mock_api *api, coce_config *cfg,
 static void test_restart_warmup_enters_before_close(void **state)
 {
     (void)state;
-    wu_market w;
-    mock_api api;
-    coce_config cfg;
-    coce_live_args a;
-    first_run(&w, &api, &cfg, &a);
-    coce_live_result r;
+    wu_run x;
+    first_run(&x);
     coce_err err;
     coce_err_clear(&err);
     /* a restart without warm-up settles what the first run left */
-    a.no_warmup = 1;
-    assert_int_equal(coce_live_run(&a, &r, &err), COCE_OK);
-    assert_int_equal(r.trades, 0);
-    a.no_warmup = 0;
+    x.a.no_warmup = 1;
+    assert_int_equal(coce_live_run(&x.a, &x.r, &err), COCE_OK);
+    assert_int_equal(x.r.trades, 0);
+    x.a.no_warmup = 0;
     int64_t seq0 = journal_seq();
     json_t *s0 = load_state_json();
     char jpath[600];
-    snprintf(jpath, sizeof jpath, "%s/data/journal.db", tmp);
+    data_path(jpath, sizeof jpath, "journal.db");
     size_t jlen0 = 0, jlen1 = 0;
     char *jb0 = read_bytes(jpath, &jlen0);
 
     /* the warm-up alone (no new trade) */
-    int rc = coce_live_run(&a, &r, &err);
-    if (rc != COCE_OK)
-        fail_msg("%s", err.msg);
-    assert_int_equal(r.warmup_trades, 2 * 480);
-    assert_false(r.warmup_failed);
-    assert_int_equal(r.trades, 0);
-    assert_int_equal(r.entries, 0);
-    assert_int_equal(r.exits, 0);
-    assert_int_equal(r.fills, 0);
+    run_ok(&x, NULL);
+    assert_int_equal(x.r.warmup_trades, 2 * 480);
+    assert_false(x.r.warmup_failed);
+    assert_int_equal(x.r.trades, 0);
+    assert_int_equal(x.r.entries, 0);
+    assert_int_equal(x.r.exits, 0);
+    assert_int_equal(x.r.fills, 0);
     assert_int_equal(journal_seq(), seq0);
     char *jb1 = read_bytes(jpath, &jlen1);
     assert_int_equal(jlen1, jlen0);
@@ -361,26 +412,21 @@ static void test_restart_warmup_enters_before_close(void **state)
     free(jb1);
 
     /* new trades: entries at once, 21 h before the next daily close */
-    pthread_mutex_lock(&api.mu);
-    w.m.n_trades = 960;
-    pthread_mutex_unlock(&api.mu);
-    rc = coce_live_run(&a, &r, &err);
-    if (rc != COCE_OK)
-        fail_msg("%s", err.msg);
-    assert_int_equal(r.warmup_trades, 2 * 480);
-    assert_int_equal(r.trades, 2 * 480); /* exactly the new trades */
-    assert_true(r.entries > 0);
-    int64_t restart_ms = last_time(&w.m, 479);
+    market_set(&x, 960, 0, 0, 0);
+    run_ok(&x, NULL);
+    assert_int_equal(x.r.warmup_trades, 2 * 480);
+    assert_int_equal(x.r.trades, 2 * 480); /* exactly the new trades */
+    assert_true(x.r.entries > 0);
+    int64_t restart_ms = last_time(&x.w.m, 479);
     int64_t next_close = (restart_ms / LF_DAY_MS + 1) * LF_DAY_MS;
     assert_true(entry_intents(seq0, restart_ms, next_close) > 0);
     json_t *s2 = load_state_json();
     assert_int_equal(
         json_integer_value(json_object_get(s2, "last_processed_ms")),
-        last_time(&w.m, 959));
+        last_time(&x.w.m, 959));
     json_decref(s2);
     json_decref(s0);
-    mock_stop(&api);
-    coce_test_rmtree(tmp);
+    wu_down(&x);
 }
 
 /* The feed refuses the history (startTime): logged, and the run goes on
@@ -388,39 +434,21 @@ static void test_restart_warmup_enters_before_close(void **state)
 static void test_restart_history_refused(void **state)
 {
     (void)state;
-    wu_market w;
-    mock_api api;
-    coce_config cfg;
-    coce_live_args a;
-    first_run(&w, &api, &cfg, &a);
+    wu_run x;
+    first_run(&x);
     int64_t seq0 = journal_seq();
-    pthread_mutex_lock(&api.mu);
-    w.m.n_trades = 960;
-    w.refuse_start = 1;
-    w.history_requests = 0;
-    pthread_mutex_unlock(&api.mu);
-    coce_live_result r;
-    coce_err err;
-    coce_err_clear(&err);
-    int rc = coce_live_run(&a, &r, &err);
-    if (rc != COCE_OK)
-        fail_msg("%s", err.msg);
-    assert_true(w.history_requests > 0);
-    assert_true(r.warmup_failed);
-    assert_int_equal(r.warmup_trades, 0);
-    assert_int_equal(r.trades, 2 * 480);
-    assert_int_equal(r.entries, 0);
-    int64_t restart_ms = last_time(&w.m, 479);
+    market_set(&x, 960, 1, 0, 0);
+    run_ok(&x, NULL);
+    assert_true(x.w.history_requests > 0);
+    assert_true(x.r.warmup_failed);
+    assert_int_equal(x.r.warmup_trades, 0);
+    assert_int_equal(x.r.trades, 2 * 480);
+    assert_int_equal(x.r.entries, 0);
+    int64_t restart_ms = last_time(&x.w.m, 479);
     assert_int_equal(entry_intents(seq0, restart_ms, INT64_MAX), 0);
-    char path[600];
-    snprintf(path, sizeof path, "%s/logs/paper.jsonl", tmp);
-    char *log = coce_test_read_file(path, NULL);
-    assert_non_null(log);
-    assert_non_null(strstr(log, "warmup_failed"));
-    assert_non_null(strstr(log, "startTime not supported"));
-    free(log);
-    mock_stop(&api);
-    coce_test_rmtree(tmp);
+    assert_true(log_has("warmup_failed"));
+    assert_true(log_has("startTime not supported"));
+    wu_down(&x);
 }
 
 /* A history that never reaches the cursors (the server has nothing before
@@ -428,33 +456,17 @@ static void test_restart_history_refused(void **state)
 static void test_restart_history_missing(void **state)
 {
     (void)state;
-    wu_market w;
-    mock_api api;
-    coce_config cfg;
-    coce_live_args a;
-    first_run(&w, &api, &cfg, &a);
-    pthread_mutex_lock(&api.mu);
-    w.empty_history = 1;
-    pthread_mutex_unlock(&api.mu);
-    coce_config quick = cfg;
+    wu_run x;
+    first_run(&x);
+    market_set(&x, 480, 0, 1, 0);
+    coce_config quick = x.cfg;
     quick.feed.idle_timeout_ms = 10;
-    a.cfg = &quick;
-    coce_live_result r;
-    coce_err err;
-    coce_err_clear(&err);
-    int rc = coce_live_run(&a, &r, &err);
-    if (rc != COCE_OK)
-        fail_msg("%s", err.msg);
-    assert_true(r.warmup_failed);
-    assert_int_equal(r.warmup_trades, 0);
-    char path[600];
-    snprintf(path, sizeof path, "%s/logs/paper.jsonl", tmp);
-    char *log = coce_test_read_file(path, NULL);
-    assert_non_null(log);
-    assert_non_null(strstr(log, "the feed went quiet before the cursors"));
-    free(log);
-    mock_stop(&api);
-    coce_test_rmtree(tmp);
+    x.a.cfg = &quick;
+    run_ok(&x, NULL);
+    assert_true(x.r.warmup_failed);
+    assert_int_equal(x.r.warmup_trades, 0);
+    assert_true(log_has("the feed went quiet before the cursors"));
+    wu_down(&x);
 }
 
 /* Cursors that are not one time cut (pair AAA saved at id 300, BBB at
@@ -463,13 +475,10 @@ static void test_restart_history_missing(void **state)
 static void test_restart_uneven_cursors(void **state)
 {
     (void)state;
-    wu_market w;
-    mock_api api;
-    coce_config cfg;
-    coce_live_args a;
-    first_run(&w, &api, &cfg, &a);
+    wu_run x;
+    first_run(&x);
     char path[600];
-    snprintf(path, sizeof path, "%s/data/feed.json", tmp);
+    data_path(path, sizeof path, "feed.json");
     json_t *feed = json_load_file(path, 0, NULL);
     assert_non_null(feed);
     json_t *c0 = json_array_get(json_object_get(feed, "cursors"), 0);
@@ -478,17 +487,11 @@ static void test_restart_uneven_cursors(void **state)
     json_object_set_new(c0, "last_id", json_integer(300));
     assert_int_equal(json_dump_file(feed, path, 0), 0);
     json_decref(feed);
-    coce_live_result r;
-    coce_err err;
-    coce_err_clear(&err);
-    int rc = coce_live_run(&a, &r, &err);
-    if (rc != COCE_OK)
-        fail_msg("%s", err.msg);
-    assert_false(r.warmup_failed);
-    assert_int_equal(r.warmup_trades, 301 + 480);
-    assert_int_equal(r.trades, 179); /* AAA 301..479 */
-    mock_stop(&api);
-    coce_test_rmtree(tmp);
+    run_ok(&x, NULL);
+    assert_false(x.r.warmup_failed);
+    assert_int_equal(x.r.warmup_trades, 301 + 480);
+    assert_int_equal(x.r.trades, 179); /* AAA 301..479 */
+    wu_down(&x);
 }
 
 static void *stop_later(void *arg)
@@ -504,33 +507,20 @@ static void *stop_later(void *arg)
 static void test_stop_during_warmup(void **state)
 {
     (void)state;
-    wu_market w;
-    mock_api api;
-    coce_config cfg;
-    coce_live_args a;
-    first_run(&w, &api, &cfg, &a);
+    wu_run x;
+    first_run(&x);
     int64_t seq0 = journal_seq();
-    pthread_mutex_lock(&api.mu);
-    w.m.n_trades = 960;
-    w.slow_history = 100;
-    pthread_mutex_unlock(&api.mu);
-    a.stop_after_idle = 0;
+    market_set(&x, 960, 0, 0, 100);
+    x.a.stop_after_idle = 0;
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, stop_later, NULL), 0);
-    coce_live_result r;
-    coce_err err;
-    coce_err_clear(&err);
-    int rc = coce_live_run(&a, &r, &err);
-    pthread_join(th, NULL);
-    if (rc != COCE_OK)
-        fail_msg("%s", err.msg);
-    assert_true(r.interrupted);
-    assert_false(r.warmup_failed);
-    assert_int_equal(r.warmup_trades, 0);
-    assert_int_equal(r.trades, 0);
+    run_ok(&x, &th);
+    assert_true(x.r.interrupted);
+    assert_false(x.r.warmup_failed);
+    assert_int_equal(x.r.warmup_trades, 0);
+    assert_int_equal(x.r.trades, 0);
     assert_int_equal(journal_seq(), seq0);
-    mock_stop(&api);
-    coce_test_rmtree(tmp);
+    wu_down(&x);
 }
 
 int main(void)
