@@ -990,8 +990,105 @@ int coce__engine_sleeve_day_close(coce_engine *e, int64_t now, coce_err *err)
     return COCE_OK;
 }
 
-/* A resumed book's options: their ids and names, and the held ones in the
- * sleeve's state (the period budget starts afresh). */
+/* The step's clock after the last sample at or before `last` of fixed
+ * series u, as an uninterrupted run has it (coce_sleeve_step's rules:
+ * first_trade_ms at the first stepped sample with a full vol window, a
+ * decision at the first sample of each UTC day, the period index from
+ * first_trade_ms). *start receives the time of the decision that opened
+ * the current period; 0 when no decision has happened yet. */
+static int sleeve_clock_at(const coce_engine *e, size_t u, int64_t last,
+                           coce_sleeve_state *st, int64_t *start)
+{
+    const coce_engine_underlying *un = &e->sl.u[u];
+    const double day_ms = 86400000.0;
+    const int64_t window = (int64_t)llround(un->cfg.vol_window_days * day_ms);
+    const double period_ms = un->cfg.rules.budget_period_days * day_ms;
+    for (size_t i = 1; i < un->n && un->t_ms[i] <= last; ++i) {
+        int64_t t = un->t_ms[i];
+        if (!(base_usd(e, t) > 0) || t - un->t_ms[0] < window)
+            continue; /* not stepped, or no vol window: no decision */
+        if (st->first_trade_ms == INT64_MIN)
+            st->first_trade_ms = t;
+        int64_t day = t / 86400000;
+        if (day == st->last_day)
+            continue;
+        st->last_day = day;
+        int64_t per =
+            (int64_t)floor((double)(t - st->first_trade_ms) / period_ms);
+        if (per != st->period) {
+            st->period = per;
+            *start = t;
+        }
+    }
+    return st->period >= 0;
+}
+
+/* A restart must not spend a period's premium budget twice: the clock of
+ * each fixed series is brought to the last sample the previous run stepped
+ * and the current period's spend is rebuilt from the journal's option buy
+ * fills since that period's first decision, in the step's units (USD,
+ * premium + fee: coce_sleeve_apply's amount * (price + fee) * spot, here
+ * (qty * price + fee) in the base currency * base USD at the fill). The
+ * budget is the fixed equity's, else budget_share of the resumed book's
+ * marked equity (the period start's equity is not kept). Streamed series
+ * start empty after a restart: their clock and budget start afresh. */
+static int sleeve_restore_budget(coce_engine *e, coce_err *err)
+{
+    const coce_book *b = e->book;
+    int64_t start[COCE_ENGINE_SLEEVE_MAX];
+    int any = 0;
+    for (size_t u = 0; u < e->sl.n_u; ++u) {
+        coce_sleeve_state *st = &e->sst[u];
+        start[u] = 0;
+        if (e->ser_on[u] ||
+            !sleeve_clock_at(e, u, b->last_processed_ms, st, &start[u]))
+            continue;
+        double equity_usd =
+            e->sl.fixed_equity_usd > 0
+                ? e->sl.fixed_equity_usd
+                : coce__engine_mark_equity(e) *
+                      base_usd(e, b->last_processed_ms);
+        st->budget_usd = e->sl.u[u].cfg.rules.budget_share *
+                         (equity_usd > 0 ? equity_usd : 0.0);
+        any = 1;
+    }
+    int64_t last = 0;
+    int rc = any && e->o.journal != NULL
+                 ? coce_journal_last_seq(e->o.journal, &last, err)
+                 : COCE_OK;
+    for (int64_t q = 1; q <= last && rc == COCE_OK; ++q) {
+        coce_journal_event ev;
+        rc = coce_journal_get(e->o.journal, q, &ev, err);
+        if (rc != COCE_OK || ev.kind != COCE_JOURNAL_FILL || ev.side <= 0 ||
+            !is_option(ev.asset_id))
+            continue;
+        size_t u = opt_underlying(e, ev.asset_id);
+        coce_instrument in;
+        if (u == SIZE_MAX || e->sst[u].period < 0 || ev.time_ms < start[u] ||
+            coce_instrument_parse_name(coce__engine_sym(e, ev.asset_id), &in,
+                                       NULL) != COCE_OK)
+            continue;
+        double usd = base_usd(e, ev.time_ms);
+        double cost = (ev.qty * ev.price + (ev.fee > 0 ? ev.fee : 0.0)) *
+                      (usd > 0 ? usd : 0.0);
+        coce_sleeve_state *st = &e->sst[u];
+        st->spent_kind[in.option_type == COCE_OPT_PUT] += cost;
+        st->period_spend += cost;
+        if (st->period_spend > st->max_period_spend_usd)
+            st->max_period_spend_usd = st->period_spend;
+    }
+    for (size_t u = 0; u < e->sl.n_u && rc == COCE_OK; ++u)
+        if (e->sst[u].period >= 0)
+            coce_log(COCE_LOG_INFO, "options", "sleeve_budget_restored",
+                     "{s:s, s:I, s:f, s:f}", "underlying", e->sl.u[u].name,
+                     "period", (json_int_t)e->sst[u].period, "spent_usd",
+                     e->sst[u].period_spend, "budget_usd",
+                     e->sst[u].budget_usd);
+    return rc;
+}
+
+/* A resumed book's options: their ids and names, the held ones in the
+ * sleeve's state, and the current period's spend (sleeve_restore_budget). */
 static int sleeve_restore(coce_engine *e, coce_err *err)
 {
     const coce_book *b = e->book;
@@ -1048,7 +1145,7 @@ static int sleeve_restore(coce_engine *e, coce_err *err)
         sp->amount = p->qty;
         sp->abandoned = 0;
     }
-    return COCE_OK;
+    return b->last_processed_ms > 0 ? sleeve_restore_budget(e, err) : COCE_OK;
 }
 
 /* End of a run: the in-loop results' final marks (the back-test's final

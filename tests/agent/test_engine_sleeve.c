@@ -166,6 +166,105 @@ static void test_restart_keeps_options(void **state)
     coce_test_rmtree(dir);
 }
 
+/* Budget periods of the rig: the vol window (7 days of hourly samples from
+ * T0) makes the first decision at T0 + 7 days; periods last 7 days. */
+#define BUD_FIRST (T0 + 7 * 86400000LL)
+#define BUD_PERIOD (7 * 86400000LL)
+#define BUD_NPER 6
+#define BUD_USD (0.01 * 2e5) /* budget_share x fixed equity */
+
+/* USD spent on option buys (premium + fee; a USD book) per budget period,
+ * from the journal's fills; *n_buys counts them. */
+static void period_spend(coce_journal *j, double spend[BUD_NPER],
+                         size_t *n_buys, int64_t buy_ms[64])
+{
+    int64_t last = 0;
+    assert_int_equal(coce_journal_last_seq(j, &last, NULL), COCE_OK);
+    for (int k = 0; k < BUD_NPER; k++)
+        spend[k] = 0;
+    *n_buys = 0;
+    for (int64_t q = 1; q <= last; q++) {
+        coce_journal_event ev;
+        assert_int_equal(coce_journal_get(j, q, &ev, NULL), COCE_OK);
+        if (ev.kind != COCE_JOURNAL_FILL || ev.side <= 0 ||
+            ev.asset_id < COCE_ENGINE_OPTION_BASE)
+            continue;
+        int64_t per = (ev.time_ms - BUD_FIRST) / BUD_PERIOD;
+        assert_true(ev.time_ms >= BUD_FIRST && per < BUD_NPER);
+        spend[per] += ev.qty * ev.price + ev.fee;
+        if (*n_buys < 64)
+            buy_ms[*n_buys] = ev.time_ms;
+        ++*n_buys;
+    }
+}
+
+/* Runs [T0, end] in one engine, or restarted once at `restart` (state
+ * file and the same journal); the spend per period of the whole run. */
+static void run_with_restart(int64_t restart, int64_t end,
+                             double spend[BUD_NPER], size_t *n_buys,
+                             int64_t buy_ms[64])
+{
+    char dir[512], path[700];
+    assert_non_null(coce_test_tmpdir(dir, sizeof dir));
+    (void)snprintf(path, sizeof path, "%s/state.json", dir);
+    rig g;
+    es_rig_base(&g, dir);
+    es_sleeve_opts(&g, g_t, g_px, HOURS + 1);
+    coce_engine_opts eo;
+    es_engine_opts(&g, NULL, &eo);
+    es_engine_new(&g, &eo);
+    es_run_trades(&g, T0 + 60000, restart > 0 ? restart : end);
+    if (restart > 0) {
+        assert_int_equal(coce_state_save(coce_engine_book(g.e), path, NULL),
+                         COCE_OK);
+        es_rig_close(&g, 1);
+        coce_book *back = NULL;
+        assert_int_equal(coce_state_load(path, &back, NULL), COCE_OK);
+        es_rig_base(&g, dir);
+        es_sleeve_opts(&g, g_t, g_px, HOURS + 1);
+        es_engine_opts(&g, back, &eo);
+        es_engine_new(&g, &eo);
+        es_run_trades(&g, restart + 600000, end);
+    }
+    period_spend(g.journal, spend, n_buys, buy_ms);
+    es_rig_close(&g, 0);
+}
+
+/* A restart does not spend a period's premium budget twice: restarted
+ * just after a buy, the run spends in that period what the uninterrupted
+ * run spends, never more than the period budget. */
+static void test_restart_keeps_period_spend(void **state)
+{
+    (void)state;
+    make_series();
+    const int64_t end = T0 + (int64_t)HOURS * 3600000LL;
+    double ref[BUD_NPER];
+    size_t nb = 0;
+    int64_t buy_ms[64];
+    run_with_restart(0, end, ref, &nb, buy_ms);
+    assert_true(nb > 2);
+    for (int k = 0; k < BUD_NPER; k++)
+        assert_true(ref[k] <= BUD_USD * (1 + 1e-12));
+    /* both kinds bought at the first decision: restarted 20 minutes after
+     * that buy (the same day), a fresh budget would buy again and spend
+     * ~1.5 budgets in period 0 */
+    assert_true(ref[0] > 0.9 * BUD_USD);
+    /* restarts before the first decision (no period yet) and 20 minutes
+     * after each buy */
+    for (size_t i = 0; i <= nb && i < 64; i++) {
+        double got[BUD_NPER];
+        size_t nb2 = 0;
+        int64_t b2[64];
+        run_with_restart(i < nb ? buy_ms[i] + 1200000 : T0 + 3 * 86400000LL,
+                         end, got, &nb2, b2);
+        assert_int_equal(nb2, nb);
+        for (int k = 0; k < BUD_NPER; k++) {
+            assert_true(got[k] <= BUD_USD * (1 + 1e-12));
+            assert_close(got[k], ref[k], 1e-12, 1e-9);
+        }
+    }
+}
+
 /* A kill-switch halt stops sleeve opens too. */
 static void test_halt_stops_opens(void **state)
 {
@@ -248,6 +347,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_in_loop_equals_backtest),
         cmocka_unit_test(test_restart_keeps_options),
+        cmocka_unit_test(test_restart_keeps_period_spend),
         cmocka_unit_test(test_halt_stops_opens),
         cmocka_unit_test(test_live_refused),
         cmocka_unit_test(test_var_premium_scale),
