@@ -991,34 +991,21 @@ int coce__engine_sleeve_day_close(coce_engine *e, int64_t now, coce_err *err)
 }
 
 /* The step's clock after the last sample at or before `last` of fixed
- * series u, as an uninterrupted run has it (coce_sleeve_step's rules:
- * first_trade_ms at the first stepped sample with a full vol window, a
- * decision at the first sample of each UTC day, the period index from
- * first_trade_ms). *start receives the time of the decision that opened
+ * series u, as an uninterrupted run has it: coce_sleeve_clock over the
+ * samples the engine stepped with a full vol window. *start receives the time of the decision that opened
  * the current period; 0 when no decision has happened yet. */
 static int sleeve_clock_at(const coce_engine *e, size_t u, int64_t last,
                            coce_sleeve_state *st, int64_t *start)
 {
     const coce_engine_underlying *un = &e->sl.u[u];
-    const double day_ms = 86400000.0;
-    const int64_t window = (int64_t)llround(un->cfg.vol_window_days * day_ms);
-    const double period_ms = un->cfg.rules.budget_period_days * day_ms;
+    const int64_t window =
+        (int64_t)llround(un->cfg.vol_window_days * 86400000.0);
     for (size_t i = 1; i < un->n && un->t_ms[i] <= last; ++i) {
         int64_t t = un->t_ms[i];
         if (!(base_usd(e, t) > 0) || t - un->t_ms[0] < window)
             continue; /* not stepped, or no vol window: no decision */
-        if (st->first_trade_ms == INT64_MIN)
-            st->first_trade_ms = t;
-        int64_t day = t / 86400000;
-        if (day == st->last_day)
-            continue;
-        st->last_day = day;
-        int64_t per =
-            (int64_t)floor((double)(t - st->first_trade_ms) / period_ms);
-        if (per != st->period) {
-            st->period = per;
+        if (coce_sleeve_clock(&un->cfg.rules, st, t) == 2)
             *start = t;
-        }
     }
     return st->period >= 0;
 }

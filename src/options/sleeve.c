@@ -694,6 +694,24 @@ static void step_buy(const coce_sleeve_cfg *c, const coce_sleeve_state *st,
     }
 }
 
+int coce_sleeve_clock(const coce_sleeve_rules *rules, coce_sleeve_state *st,
+                      int64_t t)
+{
+    if (st->first_trade_ms == INT64_MIN)
+        st->first_trade_ms = t;
+    int64_t day = t / 86400000;
+    if (day == st->last_day)
+        return 0;
+    st->last_day = day;
+    const double period_ms = rules->budget_period_days * DAY_MS;
+    int64_t per =
+        (int64_t)floor((double)(t - st->first_trade_ms) / period_ms);
+    if (per == st->period)
+        return 1;
+    st->period = per;
+    return 2;
+}
+
 int coce_sleeve_step(const coce_sleeve_cfg *cfg, coce_sleeve_state *st,
                      const int64_t *t_ms, const double *px, size_t n,
                      double equity_usd, coce_sleeve_event *out, size_t cap,
@@ -737,16 +755,9 @@ int coce_sleeve_step(const coce_sleeve_cfg *cfg, coce_sleeve_state *st,
         st->sigma_atm =
             cfg->iv_scale *
             sqrt(ss / ((double)(t - t_ms[first - 1]) / YEAR_MS));
-        if (st->first_trade_ms == INT64_MIN)
-            st->first_trade_ms = t;
-        int64_t day = t / 86400000;
-        if (day != st->last_day) {
-            st->last_day = day;
-            const double period_ms = cfg->rules.budget_period_days * DAY_MS;
-            int64_t per = (int64_t)floor((double)(t - st->first_trade_ms) /
-                                         period_ms);
-            if (per != st->period) {
-                st->period = per;
+        int tick = coce_sleeve_clock(&cfg->rules, st, t);
+        if (tick != 0) {
+            if (tick == 2) {
                 st->spent_kind[0] = st->spent_kind[1] = 0.0;
                 st->period_spend = 0.0;
                 st->budget_usd = cfg->rules.budget_share * equity_usd;

@@ -259,6 +259,15 @@ typedef struct coce_sleeve_state {
 /* An empty state (no positions, no period yet). */
 void coce_sleeve_state_init(coce_sleeve_state *st);
 
+/* The step's budget clock at a decision sample t (one whose volatility
+ * window is full): the first such sample starts period 0; a sample on a
+ * new UTC day is a decision, and its period is floor((t - first) /
+ * budget_period_days). Returns 0 (same day: no decision), 1 (a decision) or
+ * 2 (a decision that starts a new period). Used by coce_sleeve_step and by
+ * a restart that rebuilds the clock from past samples. */
+int coce_sleeve_clock(const coce_sleeve_rules *rules, coce_sleeve_state *st,
+                      int64_t t);
+
 /* One step at sample n-1 of an underlying USD series t_ms[0..n), px[0..n)
  * (the history up to now, never later samples: the step cannot look
  * ahead). Writes the order intents of this sample to out[0..*n_out), in
